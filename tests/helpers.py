@@ -1,0 +1,53 @@
+"""Builders for test data: fictional homes, children and complete visits."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from visitor import checklist as checklists
+from visitor.model import Child, Home
+from visitor.store import Store
+
+
+def add_home(store: Store, home_id: str = "test-home", name: str = "Test House", **kw) -> Home:
+    fields = dict(urn="SC123456", provider="Fictional Care Ltd", registered_manager="Manager",
+                  responsible_individual="RI", la_area="Testshire", places=4, registered_on="2015-01-01")
+    fields.update(kw)
+    return store.add_home(Home(home_id, name, **fields))
+
+
+def add_child(store: Store, home_id: str, code: str, authority: str = "Testshire Council", **kw) -> Child:
+    fields = dict(communication="verbal", advocate="instructed", distance_miles=10, admitted="2016-01-01")
+    fields.update(kw)
+    return store.add_child(home_id, Child("", home_id, code, authority, **fields))
+
+
+def complete(store: Store, visit: dict, **answers) -> dict:
+    """Fill every required part of a draft with healthy answers, then apply ``answers``."""
+    checklist = checklists.load_shipped()
+    filled = {i.id: "yes" for i in checklist.items if i.kind == "yesno" and not i.per_child}
+    filled.update({i.id: 0 for i in checklist.items if i.kind in ("count", "number", "percent") and not i.per_child})
+    filled.update({"locked_doors": "no", "restrictions": "no", "staff_routines": "no", "premises": "good",
+                   "education_attendance": 95, "agency_share": 5})
+    filled.update(answers)
+    visit["answers"] = filled
+    for child in store.children(visit["home_id"]):
+        if child.resident_on(visit["date"]):
+            visit["child_answers"].setdefault(child.id, {"seen": "yes", "seen_alone": "yes", "consent": "yes",
+                                                         "communication": "spoke with me", "views": "Fine."})
+    visit["opinions"] = {"safeguarded": {"answer": "yes", "reasons": "Records complete."},
+                         "wellbeing": {"answer": "yes", "reasons": "Children thrive."}}
+    visit["conflict"]["declaration"] = "No conflict of interest."
+    visit["people"] = [{"role": "registered manager", "private": False, "notes": ""}]
+    from visitor.model import open_recommendations
+
+    for rec in open_recommendations([v for v in store.visits(visit["home_id"]) if v["date"] < visit["date"]]):
+        visit["earlier"].setdefault(rec["id"], {"rating": "met", "evidence": "Seen."})
+    for concern in checklist.concerns(visit):
+        visit["notes"].setdefault(concern["key"], "Noted.")
+    return visit
+
+
+def monthly(n: int, end: date | None = None, gap: int = 30) -> list[str]:
+    end = end or date.today() - timedelta(days=1)
+    return [(end - timedelta(days=gap * (n - 1 - i))).isoformat() for i in range(n)]

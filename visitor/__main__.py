@@ -1,0 +1,3 @@
+from visitor.cli import main
+
+raise SystemExit(main())

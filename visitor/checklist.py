@@ -1,0 +1,270 @@
+"""Checklist definitions: load and validate the TOML files, check answers, apply concern rules.
+
+A checklist is data (``checklists/*.toml``, format in ``checklists/README.md``), so a visitor or
+provider can sharpen it without touching code. Every error names the file and the item.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from visitor import model
+from visitor.model import ValidationError
+
+KINDS = ("yesno", "count", "number", "percent", "choice", "text")
+YESNO = ("yes", "no", "not known")
+DEFAULT_CHECKLIST = "closed-culture"
+_RULE_KEYS = {"equals", "in", "above", "below", "message"}
+
+
+class ChecklistError(ValueError):
+    """A checklist file is not valid; the message names the file and the item."""
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    kind: str
+    question: str
+    section: str
+    guidance: str = ""
+    ref: str = ""
+    label: str = ""
+    options: tuple[str, ...] = ()
+    per_child: bool = False
+    metric: bool = False
+    rate: bool = False
+    minimum: float = 0
+    maximum: float = 100_000
+    concern: dict | None = None
+    better: str = "lower"
+
+    @property
+    def short(self) -> str:
+        return self.label or self.question
+
+    def validate_answer(self, value: object) -> object:
+        """Return the stored form of ``value`` or raise ``ValidationError`` with a visitor's message."""
+        what = f"answer to “{self.short}”"
+        if self.kind == "yesno":
+            text = value.strip().lower() if isinstance(value, str) else value
+            aliases = {"y": "yes", "n": "no", "k": "not known", "?": "not known", "unknown": "not known"}
+            return model.choice(aliases.get(text, text), YESNO, what)
+        if self.kind == "count":
+            return model.whole_number(value, what, maximum=int(self.maximum))
+        if self.kind == "number":
+            return model.decimal_number(value, what, minimum=self.minimum, maximum=self.maximum)
+        if self.kind == "percent":
+            return model.decimal_number(value, what, minimum=0, maximum=100)
+        if self.kind == "choice":
+            return model.choice(value, self.options, what)
+        return model.clean_text(value, what)
+
+    def raises_concern(self, value: object) -> bool:
+        rule = self.concern
+        if not rule or value in (None, ""):
+            return False
+        if "equals" in rule and value == rule["equals"]:
+            return True
+        if "in" in rule and value in rule["in"]:
+            return True
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if "above" in rule and value > rule["above"]:
+                return True
+            if "below" in rule and value < rule["below"]:
+                return True
+        return False
+
+    @property
+    def concern_message(self) -> str:
+        return (self.concern or {}).get("message") or f"Concern: {self.short}"
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    guidance: str
+    items: tuple[Item, ...]
+
+    @property
+    def visit_items(self) -> tuple[Item, ...]:
+        return tuple(i for i in self.items if not i.per_child)
+
+    @property
+    def child_items(self) -> tuple[Item, ...]:
+        return tuple(i for i in self.items if i.per_child)
+
+
+@dataclass(frozen=True)
+class Checklist:
+    id: str
+    version: int
+    title: str
+    sections: tuple[Section, ...]
+    source: str = ""
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        return tuple(i for s in self.sections for i in s.items)
+
+    def item(self, item_id: str) -> Item:
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+    @property
+    def metrics(self) -> tuple[Item, ...]:
+        return tuple(i for i in self.items if i.metric and not i.per_child)
+
+    @property
+    def child_items(self) -> tuple[Item, ...]:
+        return tuple(i for i in self.items if i.per_child)
+
+    def concerns(self, visit: dict) -> list[dict]:
+        """Concerns the rules raise from a visit's answers, plus those the visitor flagged by hand."""
+        found: list[dict] = []
+        answers = visit.get("answers", {})
+        notes = visit.get("notes", {})
+        flagged = set(visit.get("flagged", []))
+        for item in self.items:
+            if item.per_child:
+                for child_id, child_answers in visit.get("child_answers", {}).items():
+                    key = f"{item.id}:{child_id}"
+                    if item.raises_concern(child_answers.get(item.id)) or key in flagged:
+                        found.append(_concern(key, item, notes.get(key, ""), child_id, key in flagged))
+                continue
+            if item.raises_concern(answers.get(item.id)) or item.id in flagged:
+                found.append(_concern(item.id, item, notes.get(item.id, ""), None, item.id in flagged))
+        return found
+
+
+def _concern(key: str, item: Item, note: str, child_id: str | None, manual: bool) -> dict:
+    ruled = not manual or item.concern is not None
+    return {
+        "key": key,
+        "item": item.id,
+        "section": item.section,
+        "message": item.concern_message if ruled and item.concern else f"Concern: {item.short}",
+        "note": note,
+        "child_id": child_id,
+        "manual": manual,
+    }
+
+
+# -- loading ----------------------------------------------------------------------------------------
+def parse(data: dict, source: str) -> Checklist:
+    """Validate a checklist definition (from TOML or a stored JSON snapshot)."""
+
+    def fail(where: str, message: str) -> ChecklistError:
+        return ChecklistError(f"{source}: {where}: {message}")
+
+    if not isinstance(data, dict):
+        raise fail("top level", "must be a table")
+    for key in ("id", "version", "title"):
+        if key not in data:
+            raise fail("top level", f"'{key}' is missing")
+    if not isinstance(data["version"], int) or data["version"] < 1:
+        raise fail("top level", "'version' must be a whole number from 1")
+    sections_raw = data.get("sections")
+    if not isinstance(sections_raw, list) or not sections_raw:
+        raise fail("top level", "at least one [[sections]] is needed")
+    seen: set[str] = set()
+    sections = []
+    for s_index, sec in enumerate(sections_raw, 1):
+        where = f"section {s_index}"
+        if not isinstance(sec, dict) or not sec.get("id") or not sec.get("title"):
+            raise fail(where, "needs an 'id' and a 'title'")
+        items = []
+        for i_index, raw in enumerate(sec.get("items", []), 1):
+            items.append(_parse_item(raw, sec["id"], f"section '{sec['id']}' item {i_index}", seen, fail))
+        if not items:
+            raise fail(f"section '{sec['id']}'", "has no items")
+        sections.append(Section(sec["id"], sec["title"], sec.get("guidance", ""), tuple(items)))
+    return Checklist(data["id"], data["version"], data["title"], tuple(sections), source, data)
+
+
+def _parse_item(raw: object, section: str, where: str, seen: set[str], fail) -> Item:
+    if not isinstance(raw, dict):
+        raise fail(where, "must be a table")
+    item_id = raw.get("id")
+    if not isinstance(item_id, str) or not item_id.replace("_", "").isalnum():
+        raise fail(where, "needs an 'id' of letters, digits and underscores")
+    where = f"item '{item_id}'"
+    if item_id in seen:
+        raise fail(where, "the id is used twice")
+    seen.add(item_id)
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        raise fail(where, f"'kind' must be one of {', '.join(KINDS)} (got {kind!r})")
+    if not raw.get("question"):
+        raise fail(where, "'question' is missing")
+    options = raw.get("options", [])
+    if kind == "choice" and (not isinstance(options, list) or len(options) < 2):
+        raise fail(where, "a choice needs at least two 'options'")
+    concern = raw.get("concern")
+    if concern is not None:
+        if not isinstance(concern, dict) or not (_RULE_KEYS & set(concern)) - {"message"}:
+            raise fail(where, "'concern' must give 'equals', 'in', 'above' or 'below'")
+        unknown = set(concern) - _RULE_KEYS
+        if unknown:
+            raise fail(where, f"'concern' has unknown keys: {', '.join(sorted(unknown))}")
+        if kind == "yesno" and concern.get("equals", "yes") not in YESNO:
+            raise fail(where, "a yes/no concern rule must use 'yes', 'no' or 'not known'")
+        if kind == "choice" and "equals" in concern and concern["equals"] not in options:
+            raise fail(where, f"the concern value {concern['equals']!r} is not one of the options")
+    if raw.get("metric") and kind in ("text", "choice"):
+        raise fail(where, "only yes/no and numeric items can be trended as metrics")
+    if raw.get("better", "lower") not in ("lower", "higher"):
+        raise fail(where, "'better' must be 'lower' or 'higher'")
+    known = {"id", "kind", "question", "guidance", "ref", "label", "options", "per_child", "metric", "rate",
+             "min", "max", "concern", "better"}
+    unknown = set(raw) - known
+    if unknown:
+        raise fail(where, f"unknown keys: {', '.join(sorted(unknown))}")
+    return Item(
+        id=item_id, kind=kind, question=raw["question"], section=section, guidance=raw.get("guidance", ""),
+        ref=raw.get("ref", ""), label=raw.get("label", ""), options=tuple(options),
+        per_child=bool(raw.get("per_child")), metric=bool(raw.get("metric")), rate=bool(raw.get("rate")),
+        minimum=raw.get("min", 0), maximum=raw.get("max", 100_000), concern=concern,
+        better=raw.get("better", "lower"),
+    )
+
+
+def load_file(path: Path) -> Checklist:
+    path = Path(path)
+    try:
+        if path.suffix == ".json":
+            data = json.loads(path.read_text(encoding="utf-8"))
+        else:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, ValueError) as exc:
+        raise ChecklistError(f"{path}: not valid {path.suffix[1:].upper()}: {exc}") from None
+    except OSError as exc:
+        raise ChecklistError(f"{path}: cannot be read: {exc.strerror}") from None
+    return parse(data, str(path))
+
+
+def shipped_folder() -> Path:
+    """The checklists inside the installed wheel, else the source checkout's ``checklists/``."""
+    packaged = resources.files("visitor") / "_checklists"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "checklists"
+
+
+def shipped_files() -> list[Path]:
+    return sorted(shipped_folder().glob("*.toml"))
+
+
+def load_shipped(checklist_id: str = DEFAULT_CHECKLIST) -> Checklist:
+    for path in shipped_files():
+        if path.stem == checklist_id:
+            return load_file(path)
+    raise ChecklistError(f"No checklist called {checklist_id!r} in {shipped_folder()}")

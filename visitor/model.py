@@ -1,0 +1,428 @@
+"""Homes, children, visits and recommendations, with the validation a visitor would expect.
+
+Plain data and rules only: no files, no Textual. Every record converts to and from a JSON-ready
+dict, because the store, the bundle and the reports all speak dicts. Validation raises
+``ValidationError`` with a message written for the visitor, not for a programmer.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date, datetime
+
+SETTING_TYPES = (
+    "children's home",
+    "children's home (disabled children)",
+    "short breaks",
+    "secure children's home",
+    "residential special school",
+    "other",
+)
+COMMUNICATION = ("verbal", "limited verbal", "non-verbal")
+ADVOCACY = ("none", "instructed", "non-instructed")
+OPINION_ANSWERS = ("yes", "no", "with reservations")
+RATINGS = ("met", "partly met", "not met", "no longer relevant")
+CLOSED_RATINGS = ("met", "no longer relevant")
+PEOPLE_ROLES = (
+    "registered manager",
+    "deputy / team leader",
+    "care staff",
+    "agency or bank staff",
+    "parent or relative",
+    "social worker",
+    "advocate",
+    "other professional",
+)
+RECORD_STATUSES = ("examined", "not made available", "not examined")
+RECORD_TYPES = (
+    ("restraint", "Restraint and physical intervention log (reg 35)"),
+    ("medication", "Medication administration records (MAR) and PRN log"),
+    ("complaints", "Complaints log (reg 39)"),
+    ("notifications", "Serious-event notifications (reg 40)"),
+    ("incidents", "Incident and accident log"),
+    ("missing", "Missing-from-care records"),
+    ("sanctions", "Sanctions and consequences"),
+    ("rota", "Planned rota and rota actually worked"),
+    ("supervision", "Staff supervision records"),
+    ("training", "Training matrix"),
+    ("daily_logs", "Daily logs"),
+    ("case_records", "Children's case records (with consent)"),
+    ("fire", "Fire safety records"),
+    ("visitors_book", "Visitors' book"),
+)
+VISIT_STATUSES = ("draft", "final")
+
+MAX_TEXT = 200_000
+_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .\-]{0,11}$")
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+class ValidationError(ValueError):
+    """A value a visitor entered cannot be accepted; the message says why in plain words."""
+
+
+def new_id(prefix: str = "") -> str:
+    return prefix + secrets.token_hex(4)
+
+
+def slugify(text: str) -> str:
+    normal = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", normal.lower()).strip("-")[:48].strip("-")
+    return slug or new_id("home-")
+
+
+def today() -> date:
+    return date.today()
+
+
+def parse_date(value: object, what: str = "date") -> date:
+    """Accept a date or an ISO ``YYYY-MM-DD`` string; anything else is refused with its name."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValidationError(f"The {what} must be a date written as YYYY-MM-DD (got {_show(value)}).")
+
+
+def optional_date(value: object, what: str) -> date | None:
+    if value in (None, ""):
+        return None
+    return parse_date(value, what)
+
+
+def clean_text(value: object, what: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
+    """Text as typed, minus NUL; refused only if it is not text, missing when required, or huge."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError(f"The {what} must be text (got {_show(value)}).")
+    value = value.replace("\x00", "")
+    if required and not value.strip():
+        raise ValidationError(f"The {what} is required.")
+    if len(value) > limit:
+        raise ValidationError(f"The {what} is too long ({len(value):,} characters; at most {limit:,}).")
+    return value
+
+
+def whole_number(value: object, what: str, *, minimum: int = 0, maximum: int = 100_000) -> int:
+    """A non-negative count, from an int or from text a visitor typed."""
+    if isinstance(value, bool):
+        raise ValidationError(f"The {what} must be a whole number (got {_show(value)}).")
+    if isinstance(value, str):
+        text = value.strip().replace(",", "")
+        if not re.fullmatch(r"[+-]?\d+", text):
+            raise ValidationError(f"The {what} must be a whole number (got {_show(value)}).")
+        value = int(text)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int):
+        raise ValidationError(f"The {what} must be a whole number (got {_show(value)}).")
+    if value < minimum:
+        raise ValidationError(f"The {what} cannot be less than {minimum} (got {value}).")
+    if value > maximum:
+        raise ValidationError(f"The {what} cannot be more than {maximum:,} (got {value:,}).")
+    return value
+
+
+def decimal_number(value: object, what: str, *, minimum: float = 0, maximum: float = 1_000_000) -> float | int:
+    if isinstance(value, bool):
+        raise ValidationError(f"The {what} must be a number (got {_show(value)}).")
+    if isinstance(value, str):
+        text = value.strip().replace(",", "").rstrip("%").strip()
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValidationError(f"The {what} must be a number (got {_show(value)}).") from None
+    if not isinstance(value, (int, float)) or value != value or value in (float("inf"), float("-inf")):
+        raise ValidationError(f"The {what} must be a number (got {_show(value)}).")
+    if value < minimum:
+        raise ValidationError(f"The {what} cannot be less than {minimum:g} (got {value:g}).")
+    if value > maximum:
+        raise ValidationError(f"The {what} cannot be more than {maximum:g} (got {value:g}).")
+    return int(value) if float(value).is_integer() else round(float(value), 2)
+
+
+def choice(value: object, options: tuple[str, ...] | list[str], what: str) -> str:
+    if value not in options:
+        raise ValidationError(f"The {what} must be one of: {', '.join(options)} (got {_show(value)}).")
+    return value  # type: ignore[return-value]
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+@dataclass
+class Home:
+    """A registered children's home. ``id`` is a short slug used on the command line."""
+
+    id: str
+    name: str
+    urn: str = ""
+    provider: str = ""
+    registered_manager: str = ""
+    responsible_individual: str = ""
+    la_area: str = ""
+    places: int = 0
+    setting_type: str = "children's home"
+    registered_on: str = ""
+    local_authority_wants_copy: bool = False
+
+    def validate(self) -> "Home":
+        if not isinstance(self.id, str) or not _ID_RE.match(self.id):
+            raise ValidationError(
+                f"The home id {_show(self.id)} must be lower-case letters, digits and dashes."
+            )
+        self.name = clean_text(self.name, "home's name", required=True, limit=200).strip()
+        if any(ord(c) < 32 for c in self.name):
+            raise ValidationError("The home's name cannot contain control characters.")
+        self.urn = clean_text(self.urn, "Ofsted URN", limit=20).strip()
+        if self.urn and not re.fullmatch(r"[A-Za-z]{0,3}\d{5,8}", self.urn):
+            raise ValidationError(f"The Ofsted URN {_show(self.urn)} should look like SC123456.")
+        for name in ("provider", "registered_manager", "responsible_individual", "la_area"):
+            setattr(self, name, clean_text(getattr(self, name), name.replace("_", " "), limit=200).strip())
+        self.places = whole_number(self.places, "number of registered places", maximum=200)
+        self.setting_type = choice(self.setting_type, SETTING_TYPES, "type of setting")
+        if self.registered_on:
+            registered = parse_date(self.registered_on, "registration date")
+            if registered > today():
+                raise ValidationError("The registration date cannot be in the future.")
+            self.registered_on = registered.isoformat()
+        self.local_authority_wants_copy = bool(self.local_authority_wants_copy)
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Home":
+        return _from_dict(cls, data, "home").validate()
+
+
+@dataclass
+class Child:
+    """A child placed at a home, known only by initials or a code — never a name or birth date."""
+
+    id: str
+    home_id: str
+    code: str
+    placing_authority: str
+    communication: str = "verbal"
+    advocate: str = "none"
+    distance_miles: int | None = None
+    admitted: str = ""
+    left: str = ""
+    erased: str = ""
+
+    def validate(self) -> "Child":
+        if not isinstance(self.id, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", self.id):
+            raise ValidationError(f"The child id {_show(self.id)} is not valid.")
+        if self.erased:
+            self.code = "[erased]"
+        else:
+            code = clean_text(self.code, "child's initials or code", required=True, limit=40).strip()
+            if not _CODE_RE.match(code):
+                raise ValidationError(
+                    "Use the child's initials or a short code (up to 12 letters or digits), never a full name."
+                )
+            if " " in code and len(code.split()) > 2:
+                raise ValidationError("That looks like a name: use initials or a code instead.")
+            self.code = code
+        self.placing_authority = clean_text(
+            self.placing_authority, "placing authority", required=True, limit=120
+        ).strip()
+        self.communication = choice(self.communication, COMMUNICATION, "communication")
+        self.advocate = choice(self.advocate, ADVOCACY, "advocacy")
+        if self.distance_miles not in (None, ""):
+            self.distance_miles = whole_number(self.distance_miles, "distance from family home", maximum=2000)
+        else:
+            self.distance_miles = None
+        admitted = parse_date(self.admitted, "admission date")
+        if admitted > today():
+            raise ValidationError("The admission date cannot be in the future.")
+        self.admitted = admitted.isoformat()
+        left = optional_date(self.left, "leaving date")
+        if left is not None:
+            if left < admitted:
+                raise ValidationError("The leaving date cannot be before the admission date.")
+            self.left = left.isoformat()
+        else:
+            self.left = ""
+        return self
+
+    def resident_on(self, day: date | str) -> bool:
+        day = parse_date(day)
+        if parse_date(self.admitted) > day:
+            return False
+        return not self.left or parse_date(self.left) >= day
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Child":
+        return _from_dict(cls, data, "child").validate()
+
+
+def _opinions() -> dict:
+    return {
+        "safeguarded": {"answer": "", "reasons": ""},
+        "wellbeing": {"answer": "", "reasons": ""},
+    }
+
+
+def _conflict() -> dict:
+    return {"declaration": "", "discovered_after": "", "reason_not_declared": ""}
+
+
+@dataclass
+class Visit:
+    """One monthly visit: what was asked, seen, heard and concluded; a draft until finalised.
+
+    ``answers`` maps checklist item ids to values; ``child_answers`` maps child id → item id → value
+    for the per-child questions; ``invalid`` keeps raw text that did not pass validation, so nothing a
+    visitor typed is lost while they correct it.
+    """
+
+    id: str
+    home_id: str
+    date: str
+    announced: bool = False
+    visitor: dict = field(default_factory=dict)
+    checklist_id: str = ""
+    checklist_version: int = 0
+    status: str = "draft"
+    answers: dict = field(default_factory=dict)
+    notes: dict = field(default_factory=dict)
+    flagged: list = field(default_factory=list)
+    invalid: dict = field(default_factory=dict)
+    child_answers: dict = field(default_factory=dict)
+    people: list = field(default_factory=list)
+    records: dict = field(default_factory=dict)
+    earlier: dict = field(default_factory=dict)
+    opinions: dict = field(default_factory=_opinions)
+    recommendations: list = field(default_factory=list)
+    conflict: dict = field(default_factory=_conflict)
+    distribution: list = field(default_factory=list)
+    addenda: list = field(default_factory=list)
+    cursor: dict = field(default_factory=dict)
+    created: str = ""
+    finalised: str = ""
+
+    @staticmethod
+    def make_id(home_id: str, day: str) -> str:
+        return f"{home_id}@{day}"
+
+    def validate(self) -> "Visit":
+        day = parse_date(self.date, "visit date")
+        if day > today():
+            raise ValidationError("A visit cannot be dated in the future.")
+        self.date = day.isoformat()
+        if self.id != Visit.make_id(self.home_id, self.date):
+            raise ValidationError(f"The visit id {_show(self.id)} does not match its home and date.")
+        self.status = choice(self.status, VISIT_STATUSES, "visit status")
+        self.announced = bool(self.announced)
+        for name, kind in (
+            ("visitor", dict), ("answers", dict), ("notes", dict), ("flagged", list), ("invalid", dict),
+            ("child_answers", dict), ("people", list), ("records", dict), ("earlier", dict),
+            ("opinions", dict), ("recommendations", list), ("conflict", dict), ("distribution", list),
+            ("addenda", list), ("cursor", dict),
+        ):
+            if not isinstance(getattr(self, name), kind):
+                raise ValidationError(f"The visit's {name} must be a {'list' if kind is list else 'mapping'}.")
+        for key, text in list(self.notes.items()):
+            self.notes[key] = clean_text(text, "note")
+        for rec in self.recommendations:
+            validate_recommendation(rec)
+        for person in self.people:
+            if not isinstance(person, dict):
+                raise ValidationError("Each person spoken to must be a mapping.")
+            choice(person.get("role"), PEOPLE_ROLES, "role of a person spoken to")
+        for key in ("safeguarded", "wellbeing"):
+            opinion = self.opinions.setdefault(key, {"answer": "", "reasons": ""})
+            if opinion.get("answer"):
+                choice(opinion["answer"], OPINION_ANSWERS, "opinion")
+        for rec_id, progress in self.earlier.items():
+            if progress.get("rating"):
+                choice(progress["rating"], RATINGS, "progress rating")
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Visit":
+        return _from_dict(cls, data, "visit").validate()
+
+    @property
+    def day(self) -> date:
+        return parse_date(self.date)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status == "final"
+
+
+def validate_recommendation(rec: dict) -> dict:
+    if not isinstance(rec, dict):
+        raise ValidationError("Each recommendation must be a mapping.")
+    rec["text"] = clean_text(rec.get("text"), "recommendation", required=True, limit=5000)
+    rec["reference"] = clean_text(rec.get("reference", ""), "regulation or quality standard", limit=200)
+    rec["timescale"] = clean_text(rec.get("timescale", ""), "timescale", limit=200)
+    rec["response"] = clean_text(rec.get("response", ""), "manager's response", limit=20000)
+    if not rec.get("id"):
+        rec["id"] = new_id("r")
+    return rec
+
+
+def _from_dict(cls, data: object, what: str):
+    if not isinstance(data, dict):
+        raise ValidationError(f"A {what} must be a JSON object (got {_show(data)}).")
+    names = {f.name for f in fields(cls)}
+    missing = [f.name for f in fields(cls) if f.name in ("id", "home_id", "name", "date", "code") and f.name not in data]
+    if missing:
+        raise ValidationError(f"A {what} is missing {', '.join(missing)}.")
+    try:
+        return cls(**{k: v for k, v in data.items() if k in names})
+    except TypeError as exc:  # pragma: no cover - defensive
+        raise ValidationError(f"A {what} is not valid: {exc}") from None
+
+
+def check_visit_date(home: Home, day: date, existing_dates: set[str]) -> None:
+    """The rules for starting a visit on ``day``: not in the future, not before registration, not twice."""
+    if day > today():
+        raise ValidationError("A visit cannot be dated in the future.")
+    if home.registered_on and day < parse_date(home.registered_on):
+        raise ValidationError(
+            f"{home.name} was registered on {home.registered_on}; a visit cannot be dated before that."
+        )
+    if day.isoformat() in existing_dates:
+        raise ValidationError(f"{home.name} already has a visit on {day.isoformat()}: one visit a day.")
+
+
+def open_recommendations(final_visits: list[dict]) -> list[dict]:
+    """Recommendations from earlier visits not yet rated met or no longer relevant, oldest first.
+
+    Each carries ``visit_id``, ``visit_date`` and its latest ``progress`` (or None), and ``history``:
+    the ratings given to it at later visits, in order.
+    """
+    recs: dict[str, dict] = {}
+    for visit in sorted(final_visits, key=lambda v: v["date"]):
+        for rec_id, progress in visit.get("earlier", {}).items():
+            if rec_id in recs and progress.get("rating"):
+                recs[rec_id]["history"].append({"visit_id": visit["id"], "date": visit["date"], **progress})
+                recs[rec_id]["progress"] = progress
+        for rec in visit.get("recommendations", []):
+            recs[rec["id"]] = {**rec, "visit_id": visit["id"], "visit_date": visit["date"], "progress": None, "history": []}
+    return [r for r in recs.values() if not (r["progress"] and r["progress"].get("rating") in CLOSED_RATINGS)]
+
+
+def children_on(children: list[Child], day: date | str) -> list[Child]:
+    return [c for c in children if c.resident_on(day)]
