@@ -55,7 +55,7 @@ def _visit_days(today: date) -> list[date]:
     days = []
     for back in range(MONTHS, 0, -1):
         year, month = divmod(today.year * 12 + today.month - 1 - back, 12)
-        days.append(date(year, month + 1, 8 + (back * 7) % 15))
+        days.append(date(year, month + 1, 12))
     return days
 
 

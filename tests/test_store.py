@@ -1,0 +1,117 @@
+import json
+import os
+
+import pytest
+
+from helpers import add_child, add_home, complete, monthly
+from visitor import workflow
+from visitor.model import ValidationError
+from visitor.storage import DataFileError, LockedError
+from visitor.store import Store
+
+
+def test_homes_children_round_trip_on_disk(store, data_dir):
+    add_home(store)
+    child = add_child(store, "test-home", "AB")
+    again = Store(data_dir, readonly=True)
+    assert again.home("test-home").name == "Test House"
+    assert again.children("test-home")[0].code == "AB"
+    assert again.child("test-home", child.id).placing_authority == "Testshire Council"
+    with pytest.raises(ValidationError, match="already lives"):
+        add_child(store, "test-home", "ab")
+    with pytest.raises(ValidationError, match="already exists"):
+        add_home(store, name="Other")
+
+
+def test_data_folder_and_files_are_owner_only(store, data_dir):
+    add_home(store)
+    store.start_visit("test-home", monthly(1)[0])
+    assert os.stat(data_dir).st_mode & 0o777 == 0o700
+    for path in data_dir.rglob("*"):
+        expected = 0o700 if path.is_dir() else 0o600
+        assert os.stat(path).st_mode & 0o777 == expected, path
+
+
+def test_draft_save_touches_only_the_draft_file(store, data_dir):
+    add_home(store)
+    day = monthly(1)[0]
+    visit = store.start_visit("test-home", day)
+    home_file = store.home_path("test-home")
+    before = home_file.stat().st_mtime_ns if home_file.exists() else None
+    visit["answers"]["restraints"] = 3
+    store.save_draft(visit)
+    assert (home_file.stat().st_mtime_ns if home_file.exists() else None) == before
+    assert Store(data_dir, readonly=True).draft("test-home")["answers"]["restraints"] == 3
+
+
+def test_one_draft_per_home_and_one_visit_per_day(store):
+    add_home(store)
+    days = monthly(2)
+    visit = store.start_visit("test-home", days[0])
+    with pytest.raises(ValidationError, match="already has a draft"):
+        store.start_visit("test-home", days[1])
+    workflow.finalise(store, complete(store, visit))
+    with pytest.raises(ValidationError, match="one visit a day"):
+        store.start_visit("test-home", days[0])
+
+
+def test_final_visit_is_read_only_except_addenda(store):
+    add_home(store)
+    visit = store.start_visit("test-home", monthly(1)[0])
+    final = workflow.finalise(store, complete(store, visit))
+    with pytest.raises(ValidationError, match="Only a draft"):
+        store.save_draft(final)
+    tampered = store.visit(final["id"])
+    tampered["answers"]["restraints"] = 99
+    with pytest.raises(ValidationError, match="read-only"):
+        store.update_final(tampered, "an edit")
+    workflow.add_addendum(store, final["id"], "Typo", "Restraints were 2, not 0.")
+    assert store.visit(final["id"])["addenda"][0]["reason"] == "Typo"
+
+
+def test_second_writer_is_refused(store, data_dir):
+    add_home(store)
+    other = Store(data_dir)
+    with pytest.raises(LockedError, match="Another copy of reg44"):
+        add_home(other, "second", "Second")
+    assert Store(data_dir, readonly=True).homes()[0].id == "test-home"
+
+
+def test_corrupt_home_file_is_reported_and_untouched(store):
+    add_home(store)
+    add_child(store, "test-home", "AB")
+    path = store.home_path("test-home")
+    path.write_text('{"children": ')
+    with pytest.raises(DataFileError, match="not valid JSON") as info:
+        add_child(store, "test-home", "CD")
+    assert str(path) in str(info.value)
+    assert path.read_text() == '{"children": '
+    assert [e.path for e in store.broken_files()] == [path]
+
+
+def test_checklist_version_kept_with_visit(store, data_dir):
+    add_home(store)
+    visit = store.start_visit("test-home", monthly(1)[0])
+    snapshot = data_dir / "checklists" / f"{visit['checklist_id']}.v{visit['checklist_version']}.json"
+    assert snapshot.exists()
+    raw = json.loads(snapshot.read_text())
+    raw["sections"][0]["title"] = "Renamed in an old version"
+    snapshot.write_text(json.dumps(raw))
+    assert store.checklist_for(visit).sections[0].title == "Renamed in an old version"
+
+
+def test_erase_child_keeps_counts(store):
+    add_home(store)
+    child = add_child(store, "test-home", "AB")
+    visit = store.start_visit("test-home", monthly(1)[0])
+    complete(store, visit)
+    visit["child_answers"][child.id]["views"] = "AB said they miss their sister."
+    visit["notes"][f"seen_alone:{child.id}"] = "AB note"
+    workflow.finalise(store, visit)
+    record = store.erase_child("test-home", child.id, "Request from the placing authority")
+    assert record["visits"] == 1
+    stored = store.visits("test-home")[0]
+    assert stored["child_answers"][child.id]["seen_alone"] == "yes"
+    assert "sister" not in json.dumps(stored)
+    assert store.child("test-home", child.id).code == "[erased]"
+    assert store.erasures("test-home")[0]["reason"] == "Request from the placing authority"
