@@ -58,7 +58,7 @@ class Store:
         self.readonly = readonly
         self.backups = Backups(self.root, self.root / "backups")
         self.lock = DataLock(self.root)
-        self._cache: dict[Path, tuple[tuple[int, int], dict]] = {}
+        self._cache: dict[Path, tuple[tuple[int, int, int], dict]] = {}
 
     # -- plumbing -----------------------------------------------------------------------------------
     def acquire(self) -> None:
@@ -74,6 +74,7 @@ class Store:
         if write:
             self.acquire()
             private_dir(path.parent)
+            self._cache.pop(path, None)
         return TinyDB(path, storage=AtomicStorage, backups=self.backups, readonly=not write)
 
     def _tables(self, path: Path) -> dict:
@@ -82,7 +83,7 @@ class Store:
             stat = path.stat()
         except FileNotFoundError:
             return {}
-        key = (stat.st_mtime_ns, stat.st_size)
+        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
         cached = self._cache.get(path)
         if cached and cached[0] == key:
             return cached[1]
@@ -264,6 +265,7 @@ class Store:
             announced=announced, visitor=self.profile(), checklist_id=checklist.id,
             checklist_version=checklist.version, created=_now(),
         ).validate()
+        visit.conflict["declaration"] = visit.visitor.get("independence", "")
         data = visit.to_dict()
         self.save_draft(data)
         return data

@@ -186,6 +186,12 @@ def report_state(visit: dict, rule: str, today: date | None = None) -> str:
     return f"{'OVERDUE' if today > due else 'due'} {due.isoformat()}"
 
 
+def report_label(visit_date: str, rule: str, today: date | None = None) -> str:
+    """A short marker for an unsent report: 'due 31 Oct' or 'OVERDUE'."""
+    due = report_due(visit_date, rule)
+    return "OVERDUE" if (today or date.today()) > due else f"due {due.day} {due:%b}"
+
+
 def visit_due(last_visit: str, today: date | None = None) -> str:
     """'done' if visited this calendar month; 'overdue' if a whole month was missed; else 'due'."""
     today = today or date.today()

@@ -1,0 +1,22 @@
+"""Messages that cross widget boundaries in the app."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+
+class FieldChanged(Message):
+    """A form field's value changed; ``key`` addresses it (see ``visitor.editing``)."""
+
+    def __init__(self, key: str, value: object) -> None:
+        self.key = key
+        self.value = value
+        super().__init__()
+
+
+class SaveState(Message):
+    """The autosaver finished a save (``error`` is None) or failed."""
+
+    def __init__(self, error: str | None) -> None:
+        self.error = error
+        super().__init__()

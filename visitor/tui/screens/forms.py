@@ -1,0 +1,174 @@
+"""Small modal forms: a home, a child, starting a visit, a reason, a yes/no question.
+
+One ``FormScreen`` drives them all: fields from a spec, ctrl+s (or enter on the last field) to save,
+escape to cancel. A value the domain refuses is shown at the top; what was typed stays in the fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
+
+from visitor.model import ADVOCACY, COMMUNICATION, SETTING_TYPES, Child, Home, ValidationError, slugify
+
+
+@dataclass
+class Spec:
+    name: str
+    label: str
+    value: str = ""
+    options: tuple[str, ...] = ()
+    multiline: bool = False
+    placeholder: str = ""
+
+
+class FormScreen(ModalScreen):
+    """Returns whatever ``build(values)`` returns, or None when cancelled."""
+
+    CSS_PATH = "forms.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="form.save", tooltip="Check and save this form", priority=True),
+        Binding("escape", "cancel", "Cancel", id="form.cancel", tooltip="Close without saving"),
+    ]
+
+    def __init__(self, title: str, specs: list[Spec], build: Callable[[dict], object]) -> None:
+        super().__init__()
+        self.form_title = title
+        self.specs = specs
+        self.build = build
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog"):
+            yield Static(f"[b]{self.form_title}[/b]", classes="dialog-title")
+            yield Static("", id="form-error", classes="error hidden", markup=False)
+            for spec in self.specs:
+                yield Label(spec.label)
+                if spec.options:
+                    value = spec.value if spec.value in spec.options else Select.NULL
+                    yield Select([(o, o) for o in spec.options], value=value, id=f"f-{spec.name}", allow_blank=False
+                                 if spec.value in spec.options else True)
+                elif spec.multiline:
+                    yield TextArea(spec.value, id=f"f-{spec.name}", soft_wrap=True, tab_behavior="focus")
+                else:
+                    yield Input(spec.value, id=f"f-{spec.name}", placeholder=spec.placeholder)
+            with Horizontal(classes="buttons"):
+                yield Button("Save (ctrl+s)", variant="primary", id="save")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def values(self) -> dict:
+        found = {}
+        for spec in self.specs:
+            widget = self.query_one(f"#f-{spec.name}")
+            if isinstance(widget, Select):
+                found[spec.name] = "" if widget.value is Select.NULL else widget.value
+            elif isinstance(widget, TextArea):
+                found[spec.name] = widget.text
+            else:
+                found[spec.name] = widget.value
+        return found
+
+    def action_save(self) -> None:
+        try:
+            result = self.build(self.values())
+        except (ValidationError, ValueError) as exc:
+            error = self.query_one("#form-error", Static)
+            error.update(str(exc))
+            error.remove_class("hidden")
+            return
+        self.dismiss(result)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == f"f-{self.specs[-1].name}":
+            self.action_save()
+        else:
+            self.focus_next()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_save() if event.button.id == "save" else self.action_cancel()
+
+
+def home_form(store, home: Home | None = None) -> FormScreen:
+    h = home or Home("new", "")
+    specs = [Spec("name", "Name of the home", h.name), Spec("urn", "Ofsted URN", h.urn, placeholder="SC123456"),
+             Spec("provider", "Registered provider", h.provider),
+             Spec("registered_manager", "Registered manager", h.registered_manager),
+             Spec("responsible_individual", "Responsible individual", h.responsible_individual),
+             Spec("la_area", "Local authority area", h.la_area), Spec("places", "Registered places", str(h.places)),
+             Spec("setting_type", "Type of setting", h.setting_type, SETTING_TYPES),
+             Spec("registered_on", "Date registered (YYYY-MM-DD)", h.registered_on)]
+
+    def build(values: dict) -> Home:
+        if home:
+            return store.update_home(Home(**{**home.to_dict(), **values}))
+        return store.add_home(Home(id=slugify(values["name"] or "home"), **values))
+
+    return FormScreen("Edit home" if home else "Add a home", specs, build)
+
+
+def child_form(store, home_id: str, child: Child | None = None) -> FormScreen:
+    c = child or Child("", home_id, "", "")
+    specs = [Spec("code", "Initials or code (never a name)", c.code),
+             Spec("placing_authority", "Placing authority", c.placing_authority),
+             Spec("communication", "Communication", c.communication, COMMUNICATION),
+             Spec("advocate", "Independent advocate", c.advocate, ADVOCACY),
+             Spec("distance_miles", "Approx. miles from family home", "" if c.distance_miles is None else str(c.distance_miles)),
+             Spec("admitted", "Admission date (YYYY-MM-DD)", c.admitted),
+             Spec("left", "Leaving date (YYYY-MM-DD, if left)", c.left)]
+
+    def build(values: dict) -> Child:
+        if child:
+            return store.update_child(Child(**{**child.to_dict(), **values}))
+        return store.add_child(home_id, Child(id="", home_id=home_id, **values))
+
+    return FormScreen("Edit child" if child else "Add a child", specs, build)
+
+
+def start_visit_form(store, home: Home, today: str) -> FormScreen:
+    specs = [Spec("date", "Date of the visit (YYYY-MM-DD)", today),
+             Spec("announced", "Was the visit announced?", "unannounced", ("unannounced", "announced"))]
+
+    def build(values: dict) -> dict:
+        return store.start_visit(home.id, values["date"].strip(), announced=values["announced"] == "announced")
+
+    return FormScreen(f"Start a visit to {home.name}", specs, build)
+
+
+def prompt_form(title: str, label: str, value: str = "", *, multiline: bool = False, required: bool = True,
+                extra: list[Spec] | None = None) -> FormScreen:
+    specs = [Spec("text", label, value, multiline=multiline)] + (extra or [])
+
+    def build(values: dict) -> dict | str:
+        if required and not values["text"].strip():
+            raise ValidationError(f"{label} is required.")
+        return values if extra else values["text"]
+
+    return FormScreen(title, specs, build)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    CSS_PATH = "forms.tcss"
+    BINDINGS = [Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+                Binding("n,escape", "answer(False)", "No", id="confirm.no")]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog"):
+            yield Static(self.question, markup=False)
+            yield Static("[b]y[/b] yes    [b]n[/b] no")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)

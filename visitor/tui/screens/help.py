@@ -1,0 +1,48 @@
+"""Every key that works on the screen beneath, generated from its bindings, plus the form keys."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+FIELD_KEYS = [
+    ("y / n / k", "on a yes/no question: yes, no, not known"),
+    ("delete", "on a yes/no question: clear the answer"),
+    ("tab / shift+tab", "next / previous field"),
+    ("enter", "open a choice list, choose, or press a button"),
+    ("ctrl+p", "command palette: every action by name"),
+]
+
+
+class HelpScreen(ModalScreen):
+    CSS_PATH = "forms.tcss"
+    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close", id="help.close")]
+
+    def __init__(self, beneath: Screen) -> None:
+        super().__init__()
+        rows = []
+        seen = set()
+        for key, active in beneath.active_bindings.items():
+            b = active.binding
+            if b.description and (b.description, key) not in seen:
+                seen.add((b.description, key))
+                rows.append((key_label(key), b.description, b.tooltip))
+        self.rows = rows
+        self.title_text = getattr(beneath, "help_title", beneath.__class__.__name__.replace("Screen", ""))
+
+    def compose(self) -> ComposeResult:
+        lines = [f"[b]Keys — {self.title_text}[/b]", ""]
+        for key, description, tooltip in self.rows:
+            lines.append(f"[b]{key:>14}[/b]  {description}" + (f" — {tooltip}" if tooltip else ""))
+        lines += ["", "[b]In forms[/b]", ""]
+        lines += [f"[b]{key:>14}[/b]  {text}" for key, text in FIELD_KEYS]
+        lines += ["", "Press escape to close."]
+        with VerticalScroll(id="help-body", classes="dialog"):
+            yield Static("\n".join(lines), id="help-text")
+
+
+def key_label(key: str) -> str:
+    return {"question_mark": "?", "escape": "esc", "pagedown": "pgdn", "pageup": "pgup"}.get(key, key)

@@ -1,0 +1,139 @@
+"""Trends for one home: measures across visits, the patterns of concern with their evidence, and a
+side-by-side comparison of any two visits."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, OptionList, Select, Static, TabbedContent, TabPane
+from textual.widgets.option_list import Option
+
+from visitor import trends, workflow
+from visitor.model import ValidationError
+
+VISIBLE_VISITS = 6
+
+
+class TrendsScreen(Screen):
+    CSS_PATH = "trends.tcss"
+    help_title = "Trends and patterns"
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="trends.back", tooltip="Back"),
+        Binding("r", "resolve", "Resolve", id="trends.resolve", tooltip="Mark the selected pattern resolved, with a reason"),
+        Binding("1", "tab('measures')", "Measures", show=False, id="trends.tab1"),
+        Binding("2", "tab('patterns')", "Patterns", show=False, id="trends.tab2"),
+        Binding("3", "tab('compare')", "Compare", show=False, id="trends.tab3"),
+    ]
+
+    def __init__(self, home_id: str) -> None:
+        super().__init__()
+        self.home_id = home_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(initial="measures"):
+            with TabPane("1 Measures", id="measures"):
+                yield DataTable(id="measures-table", zebra_stripes=True)
+            with TabPane("2 Patterns", id="patterns"):
+                with Vertical():
+                    yield OptionList(id="flags")
+                    yield Static("", id="evidence", markup=False)
+            with TabPane("3 Compare", id="compare"):
+                with Horizontal(id="pickers"):
+                    yield Select([], id="visit-a", prompt="first visit")
+                    yield Select([], id="visit-b", prompt="second visit")
+                yield DataTable(id="compare-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        store = self.app.store
+        self.home = store.home(self.home_id)
+        self.sub_title = f"{self.home.name} · trends"
+        self.names = {c.id: c.code for c in store.children(self.home_id)}
+        self.analysis = workflow.analyse_home(store, self.home_id)
+        self._fill_measures()
+        self._fill_flags()
+        options = [(v["date"], v["id"]) for v in reversed(self.analysis.visits)]
+        a, b = self.query_one("#visit-a", Select), self.query_one("#visit-b", Select)
+        a.set_options(options)
+        b.set_options(options)
+        if len(options) >= 2:
+            b.value, a.value = options[0][1], options[1][1]
+        self.query_one("#measures-table").focus()
+
+    def _fill_measures(self) -> None:
+        table = self.query_one("#measures-table", DataTable)
+        visits = self.analysis.visits[-VISIBLE_VISITS:]
+        table.add_columns("Measure", "Trend", *[v["date"][2:7] for v in visits], "±", "Base")
+        for series in self.analysis.series.values():
+            points = series.points[-VISIBLE_VISITS:]
+            base = series.baseline(self.analysis.thresholds)
+            table.add_row(series.measure.label[:20], series.sparkline()[-12:], *[trends._num(p.value) for p in points],
+                          series.direction(), trends._num(base))
+
+    def _fill_flags(self) -> None:
+        self.flags = trends.open_flags(self.app.store.flags(self.home_id))
+        flags = self.query_one("#flags", OptionList)
+        flags.clear_options()
+        for flag in self.flags:
+            state = "" if flag.get("active", True) else " (not seen at the latest visit)"
+            flags.add_option(Option(f"{'‼' if flag.get('severity') == 'high' else '•'} {flag['title']}{state}"))
+        if not self.flags:
+            flags.add_option(Option("No open patterns of concern.", disabled=True))
+        else:
+            flags.highlighted = 0
+            self._show_evidence(0)
+
+    def _show_evidence(self, index: int) -> None:
+        flag = self.flags[index]
+        evidence = trends.render(flag["evidence"], lambda cid: self.names.get(cid, "a child"))
+        self.query_one("#evidence", Static).update(
+            f"{flag['title']}\n\n{evidence}\n\nRaised at the visit of {flag['raised_on']}; last seen {flag.get('last_seen', '')}."
+            f" Rule: {flag.get('rule', '')}. Press r to mark it resolved.")
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_list.id == "flags" and self.flags and event.option_index is not None:
+            self._show_evidence(event.option_index)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        a, b = self.query_one("#visit-a", Select).value, self.query_one("#visit-b", Select).value
+        table = self.query_one("#compare-table", DataTable)
+        table.clear(columns=True)
+        if a is Select.NULL or b is Select.NULL:
+            return
+        table.add_columns("Measure", a.split("@")[1], b.split("@")[1], "Change")
+        for row in self.analysis.compare(a, b):
+            change = row["change"]
+            table.add_row(row["label"][:24], trends._num(row["a"]), trends._num(row["b"]),
+                          "" if change is None else f"{change:+g}")
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        target = {"measures": "#measures-table", "patterns": "#flags", "compare": "#visit-a"}[tab]
+        self.query_one(target).focus()
+
+    def action_resolve(self) -> None:
+        from visitor.tui.screens.forms import prompt_form
+
+        if self.app.readonly:
+            self.notify("Read-only: another copy of reg44 is writing.", severity="warning")
+            return
+        self.action_tab("patterns")
+        index = self.query_one("#flags", OptionList).highlighted
+        if not self.flags or index is None:
+            return
+        flag = self.flags[index]
+
+        def done(reason: str | None) -> None:
+            if not reason:
+                return
+            try:
+                workflow.resolve_flag(self.app.store, self.home_id, flag["key"], reason)
+            except ValidationError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self.notify(f"Resolved: {flag['title']}")
+            self._fill_flags()
+        self.app.push_screen(prompt_form(f"Resolve: {flag['title']}", "Why is this resolved?", multiline=True), done)

@@ -1,0 +1,601 @@
+"""The visit walkthrough: sections on the left with progress and concerns, the current section's form
+on the right. Every change is applied through ``visitor.editing`` and autosaved at once."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Button, Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from visitor import completeness, editing, trends, workflow
+from visitor.autosave import Autosaver
+from visitor.checklist import Item
+from visitor.model import (OPINION_ANSWERS, PEOPLE_ROLES, RATINGS, RECORD_STATUSES, RECORD_TYPES, ValidationError,
+                           open_recommendations)
+from visitor.tui.messages import FieldChanged, SaveState
+from visitor.tui.widgets.fields import ChoiceField, FieldBox, LineField, NotesField, NumberField, YesNoField
+
+SPECIAL = (("people", "People and records"), ("earlier", "Earlier recommendations"),
+           ("opinion", "Opinion and recommendations"), ("finalise", "Finalise"))
+
+
+def open_visit(app, home_id: str) -> None:
+    """Resume the home's draft, or ask for a date and start one."""
+    from visitor.tui.screens.forms import start_visit_form
+
+    store = app.store
+    draft = store.draft(home_id)
+    if draft:
+        app.push_screen(VisitScreen(draft))
+        return
+    if app.readonly:
+        app.notify("Read-only: another copy of reg44 is writing.", severity="warning")
+        return
+    home = store.home(home_id)
+    app.push_screen(start_visit_form(store, home, app.today.isoformat()),
+                    lambda visit: visit and app.push_screen(VisitScreen(visit)))
+
+
+class SectionList(OptionList):
+    BINDINGS = [Binding(str(n), f"jump({n})", show=False, id=f"sections.{n}") for n in range(1, 10)]
+
+    def action_jump(self, number: int) -> None:
+        self.screen.show_section_number(number)
+
+
+class VisitScreen(Screen):
+    CSS_PATH = "visit.tcss"
+    help_title = "Visit walkthrough"
+    BINDINGS = [
+        Binding("ctrl+n", "next_section", "Next", id="visit.next", priority=True, tooltip="Next section"),
+        Binding("ctrl+b", "previous_section", "Prev", id="visit.previous", priority=True, tooltip="Previous section"),
+        Binding("ctrl+g", "goto", "Go to", id="visit.goto", priority=True, tooltip="Go to a section by number"),
+        Binding("f2", "flag", "Concern", id="visit.flag", priority=True,
+                tooltip="Mark the focused question as a concern, with a note"),
+        Binding("f3", "concerns", "Concerns", id="visit.concerns", priority=True, tooltip="Go to the concerns panel"),
+        Binding("f4", "sections", "Sections", id="visit.sections", priority=True, tooltip="Go to the section list"),
+        Binding("f5", "finalise", "Finalise", id="visit.finalise", priority=True,
+                tooltip="Check what is missing and finalise"),
+        Binding("ctrl+s", "save", "Save now", id="visit.save", priority=True, show=False,
+                tooltip="Save now (retries a failed save)"),
+        Binding("escape", "leave", "Back", id="visit.back", tooltip="Back (the draft is already saved)"),
+    ]
+
+    def __init__(self, visit: dict) -> None:
+        super().__init__()
+        self.visit = visit
+        self.readonly = visit["status"] != "draft"
+        self.fields: dict[str, Widget] = {}
+        self.boxes: dict[str, FieldBox] = {}
+        self.saver: Autosaver | None = None
+        self.section = ""
+        self._side_pending = False
+
+    # -- set-up -------------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="visit-banner", classes="banner hidden", markup=False)
+        with Horizontal(id="body"):
+            with Vertical(id="side"):
+                yield SectionList(id="sections")
+                yield Static("Concerns", id="concerns-title")
+                yield OptionList(id="concerns")
+                yield Static("", id="save-state")
+            yield VerticalScroll(id="form")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        store = self.app.store
+        self.home = store.home(self.visit["home_id"])
+        self.checklist = store.checklist_for(self.visit)
+        self.home_children = store.children(self.home.id)
+        self.earlier_recs = open_recommendations([v for v in store.visits(self.home.id) if v["date"] < self.visit["date"]])
+        self.sections = [(s.id, s.title) for s in self.checklist.sections] + list(SPECIAL)
+        self.sub_title = f"{self.home.name} · {self.visit['date']} · {'FINAL' if self.readonly else 'draft'}"
+        if self.readonly or self.app.readonly:
+            banner = self.query_one("#visit-banner", Static)
+            banner.update("This visit is final and read-only; add an addendum from Finalise." if self.readonly
+                          else "Read-only: another copy of reg44 is writing, so changes cannot be saved.")
+            banner.remove_class("hidden")
+            self.readonly = True
+        else:
+            self.saver = Autosaver(self.app.store.save_draft,
+                                   on_error=lambda exc: self.post_message(SaveState(str(exc))),
+                                   on_saved=lambda: self.post_message(SaveState(None)))
+        cursor = self.visit.get("cursor") or {}
+        section = cursor.get("section") if cursor.get("section") in dict(self.sections) else self.sections[0][0]
+        self.refresh_side()
+        self.call_later(self.show_section, section, cursor.get("field"))
+
+    def on_unmount(self) -> None:
+        if self.saver:
+            self.saver.close()
+
+    # -- sections -----------------------------------------------------------------------------------
+    def show_section_number(self, number: int) -> None:
+        if 1 <= number <= len(self.sections):
+            self.call_later(self.show_section, self.sections[number - 1][0])
+        else:
+            self.notify(f"There are {len(self.sections)} sections.", severity="warning")
+
+    async def show_section(self, section_id: str, focus_key: str | None = None) -> None:
+        self.section = section_id
+        form = self.query_one("#form", VerticalScroll)
+        await form.remove_children()
+        self.fields, self.boxes = {}, {}
+        widgets = self._build(section_id)
+        await form.mount_all(widgets)
+        form.disabled = self.readonly and section_id != "finalise"
+        form.scroll_home(animate=False)
+        index = [s for s, _ in self.sections].index(section_id)
+        self.query_one("#sections", SectionList).highlighted = index
+        if not self.readonly:
+            self._remember(focus_key or "")
+        self.call_after_refresh(self.focus_key, focus_key)
+
+    def focus_key(self, key: str | None) -> None:
+        widget = self.fields.get(key) if key else None
+        if widget is None and key and key.startswith("n:") and not self.readonly:
+            self._note_prompt(key[2:])
+            return
+        if widget is None:
+            focusables = [w for w in self.query_one("#form").query("*") if w.focusable]
+            widget = focusables[0] if focusables else None
+        if widget is not None:
+            widget.focus()
+            self.query_one("#form", VerticalScroll).scroll_to_widget(widget, animate=False)
+
+    def _build(self, section_id: str) -> list[Widget]:
+        title = dict(self.sections)[section_id]
+        number = [s for s, _ in self.sections].index(section_id) + 1
+        head = [Static(f"[b]{number}. {title}[/b]", classes="section-title")]
+        if section_id == "people":
+            return head + self._people()
+        if section_id == "earlier":
+            return head + self._earlier()
+        if section_id == "opinion":
+            return head + self._opinion()
+        if section_id == "finalise":
+            return head + self._finalise()
+        section = next(s for s in self.checklist.sections if s.id == section_id)
+        widgets: list[Widget] = head
+        if section.guidance:
+            widgets.append(Static(section.guidance, classes="muted", markup=False))
+        if section.child_items:
+            widgets += self._children_seen(section.child_items)
+        for item in section.visit_items:
+            widgets.append(self._item_box(item, f"a:{item.id}", item.question, note_key=f"n:{item.id}"))
+        return widgets
+
+    # -- field construction -------------------------------------------------------------------------
+    def _widget(self, key: str, kind: str, options=(), placeholder: str = "") -> Widget:
+        value = editing.current_value(self.visit, key)
+        if kind == "yesno":
+            widget = YesNoField(key, value)
+        elif kind in ("count", "number", "percent"):
+            widget = NumberField(key, value, placeholder=placeholder or ("%" if kind == "percent" else "number"))
+        elif kind == "choice":
+            widget = ChoiceField(key, tuple(options), value)
+        elif kind == "text":
+            widget = NotesField(key, value)
+        else:
+            widget = LineField(key, value, placeholder=placeholder)
+        self.fields[key] = widget
+        return widget
+
+    def _box(self, key: str, title: str, guidance: str, field: Widget, *extra: Widget, concern=False) -> FieldBox:
+        error = self._error_for(key)
+        box = FieldBox(title, guidance, field, *extra, error=error, classes="concern" if concern else "")
+        for k in [key] + [getattr(w, "field_key", "") for w in extra]:
+            if k:
+                self.boxes[k] = box
+        return box
+
+    def _error_for(self, key: str) -> str:
+        if key not in self.visit.get("invalid", {}):
+            return ""
+        probe = {**self.visit, "invalid": {}, "answers": dict(self.visit["answers"]),
+                 "child_answers": {k: dict(v) for k, v in self.visit["child_answers"].items()}}
+        return editing.apply(probe, self.checklist, key, self.visit["invalid"][key]) or ""
+
+    def _item_box(self, item: Item, key: str, title: str, note_key: str | None, guidance: bool = True) -> FieldBox:
+        field = self._widget(key, item.kind, item.options)
+        extra = [self._widget(note_key, "line", placeholder="Note (needed if this is a concern)")] if note_key and item.kind != "text" else []
+        value = editing.current_value(self.visit, key)
+        flag_key = key[2:] if key.startswith("a:") else ":".join(reversed(key[2:].split(":", 1)))
+        concern = item.raises_concern(value) or flag_key in self.visit.get("flagged", [])
+        ref = f"  ({item.ref})" if item.ref else ""
+        return self._box(key, f"{'⚠ ' if concern else ''}{title}{ref}", item.guidance if guidance else "", field, *extra,
+                         concern=concern)
+
+    def _children_seen(self, items: tuple[Item, ...]) -> list[Widget]:
+        widgets: list[Widget] = []
+        resident = [c for c in self.home_children if c.resident_on(self.visit["date"])]
+        if not resident:
+            widgets.append(Static("No children recorded as living here on this date. Add them below.", classes="muted"))
+        for n, child in enumerate(resident):
+            miles = f" · {child.distance_miles} miles from family" if child.distance_miles is not None else ""
+            widgets.append(Static(f"[b]{child.code}[/b] · {child.placing_authority} · {child.communication} · "
+                                  f"advocate: {child.advocate}{miles}", classes="child-head"))
+            for item in items:
+                note = f"n:{item.id}:{child.id}" if item.id == "seen_alone" else None
+                widgets.append(self._item_box(item, f"c:{child.id}:{item.id}", item.question, note, guidance=n == 0))
+        widgets.append(Button("Add a newly arrived child", id="add-child"))
+        return widgets
+
+    def _people(self) -> list[Widget]:
+        widgets: list[Widget] = [Static("People spoken to (by role, never by name)", classes="subhead")]
+        for i, _ in enumerate(self.visit["people"]):
+            widgets.append(self._box(f"p:{i}:role", f"Person {i + 1}", "", self._widget(f"p:{i}:role", "choice", PEOPLE_ROLES),
+                                     self._widget(f"p:{i}:private", "choice", ("yes", "no")),
+                                     self._widget(f"p:{i}:notes", "line", placeholder="What they said / how (privately, by phone)")))
+        widgets += [Horizontal(Button("Add a person", id="add-person"), Button("Remove the last", id="remove-person"),
+                               classes="buttons"),
+                    Static("Records examined", classes="subhead"),
+                    Static("“Not made available” is itself a concern: say what happened.", classes="muted")]
+        for key, label in RECORD_TYPES:
+            status = self.visit["records"].get(key, {}).get("status")
+            widgets.append(self._box(f"rec:{key}:status", f"{'⚠ ' if status == 'not made available' else ''}{label}", "",
+                                     self._widget(f"rec:{key}:status", "choice", RECORD_STATUSES),
+                                     self._widget(f"rec:{key}:period", "line", placeholder="Period covered"),
+                                     self._widget(f"rec:{key}:notes", "line", placeholder="Notes"),
+                                     concern=status == "not made available"))
+        return widgets
+
+    def _earlier(self) -> list[Widget]:
+        if not self.earlier_recs:
+            return [Static("No open recommendations from earlier visits.", classes="muted")]
+        widgets: list[Widget] = []
+        for rec in self.earlier_recs:
+            last = rec["progress"]["rating"] if rec["progress"] else "not yet rated"
+            widgets.append(self._box(
+                f"e:{rec['id']}:rating", f"{rec['visit_date']}: {rec['text']}",
+                f"{rec.get('reference', '')} · timescale: {rec.get('timescale', '')} · last rating: {last}",
+                self._widget(f"e:{rec['id']}:rating", "choice", RATINGS),
+                self._widget(f"e:{rec['id']}:evidence", "line", placeholder="Evidence for the rating")))
+        return widgets
+
+    def _opinion(self) -> list[Widget]:
+        widgets: list[Widget] = []
+        for key, question in (("safeguarded", "Are children effectively safeguarded?"),
+                              ("wellbeing", "Does the conduct of the home promote children's well-being?")):
+            widgets.append(self._box(f"o:{key}:answer", question, "Reg 44(4): a clear answer and the reasons.",
+                                     self._widget(f"o:{key}:answer", "choice", OPINION_ANSWERS),
+                                     self._widget(f"o:{key}:reasons", "text")))
+        widgets.append(Static("Recommendations", classes="subhead"))
+        for i, _ in enumerate(self.visit["recommendations"]):
+            widgets.append(self._box(f"r:{i}:text", f"Recommendation {i + 1}", "", self._widget(f"r:{i}:text", "text"),
+                                     self._widget(f"r:{i}:reference", "line", placeholder="Regulation or quality standard"),
+                                     self._widget(f"r:{i}:timescale", "line", placeholder="Timescale for the registered person to consider it")))
+        widgets.append(Horizontal(Button("Add a recommendation", id="add-rec"), Button("Remove the last", id="remove-rec"),
+                                  classes="buttons"))
+        widgets.append(self._box("x:declaration", "Conflict of interest declaration",
+                                 "Reg 43: your independence. If a conflict came to light after the visit, say so and why "
+                                 "it was not declared before.", self._widget("x:declaration", "text"),
+                                 self._widget("x:discovered_after", "line", placeholder="Conflict found after the visit (if any)"),
+                                 self._widget("x:reason_not_declared", "line", placeholder="Why it was not declared before")))
+        return widgets
+
+    def _finalise(self) -> list[Widget]:
+        if self.readonly and self.visit["status"] == "final":
+            addenda = "\n".join(f"{a['date']} — {a['reason']}: {a['text']}" for a in self.visit.get("addenda", []))
+            return [Static(f"Finalised {self.visit.get('finalised', '')}. A final visit is read-only.", classes="muted"),
+                    Static(addenda or "No addenda.", markup=False),
+                    Button("Add an addendum", id="addendum", disabled=self.app.readonly)]
+        gaps = workflow.gaps_for(self.app.store, self.visit)
+        gap_list = OptionList(*[Option(f"[{g.section}] {g.message}", id=f"{n}") for n, g in enumerate(gaps)], id="gaps")
+        self._gaps = gaps
+        note = (f"{len(gaps)} thing(s) to complete before finalising. Press enter on one to go to it."
+                if gaps else "Nothing is missing. Finalising makes the visit read-only.")
+        return [Static(note), gap_list, Button("Finalise visit", id="finalise", variant="primary", disabled=bool(gaps))]
+
+    # -- edits --------------------------------------------------------------------------------------
+    def on_field_changed(self, event: FieldChanged) -> None:
+        event.stop()
+        if self.readonly:
+            return
+        error = editing.apply(self.visit, self.checklist, event.key, event.value)
+        box = self.boxes.get(event.key)
+        if box is not None:
+            box.show_error(error)
+        self._submit()
+
+    def _submit(self) -> None:
+        if self.saver:
+            self.query_one("#save-state", Static).update("saving…")
+            self.saver.submit(self.visit)
+        if not self._side_pending:
+            self._side_pending = True
+            self.set_timer(0.3, self.refresh_side)
+
+    def on_save_state(self, message: SaveState) -> None:
+        state = self.query_one("#save-state", Static)
+        if message.error:
+            state.update("NOT SAVED — ctrl+s retries")
+            state.add_class("error")
+            self.notify(f"Could not save: {message.error}. Your typing is kept on screen; ctrl+s retries.",
+                        title="Save failed", severity="error", timeout=15)
+        elif self.saver and not self.saver.unsaved:
+            state.update("✓ saved")
+            state.remove_class("error")
+
+    def on_descendant_focus(self, event) -> None:
+        key = getattr(event.widget, "field_key", None)
+        if key and not self.readonly:
+            self._remember(key)
+
+    def _remember(self, key: str) -> None:
+        cursor = {"section": self.section, "field": key}
+        if self.visit.get("cursor") != cursor:
+            self.visit["cursor"] = cursor
+            if self.saver:
+                self.saver.submit(self.visit)
+
+    # -- side panel ---------------------------------------------------------------------------------
+    def _progress(self, section_id: str) -> tuple[int, int]:
+        v = self.visit
+        if section_id == "people":
+            return (min(len(v["people"]), 1) + sum(1 for r in v["records"].values() if r.get("status")),
+                    1 + len(RECORD_TYPES))
+        if section_id == "earlier":
+            return sum(1 for r in self.earlier_recs if v["earlier"].get(r["id"], {}).get("rating")), len(self.earlier_recs)
+        if section_id == "opinion":
+            parts = [v["opinions"][k].get(p) for k in ("safeguarded", "wellbeing") for p in ("answer", "reasons")]
+            return sum(1 for p in parts if p) + bool(v["conflict"].get("declaration")), 5
+        if section_id == "finalise":
+            return 0, 0
+        section = next(s for s in self.checklist.sections if s.id == section_id)
+        items = [i for i in section.visit_items if i.kind != "text"]
+        done = sum(1 for i in items if i.id in v["answers"])
+        total = len(items)
+        for child in self.home_children:
+            if child.resident_on(v["date"]):
+                answers = v["child_answers"].get(child.id, {})
+                total += len(section.child_items)
+                done += sum(1 for i in section.child_items if answers.get(i.id))
+        return done, total
+
+    def all_concerns(self) -> list[dict]:
+        found = self.checklist.concerns(self.visit)
+        for key, record in self.visit["records"].items():
+            if record.get("status") == "not made available":
+                found.append({"key": f"rec:{key}", "section": "people", "message": f"Records not made available: {key}",
+                              "note": record.get("notes", ""), "child_id": None, "field": f"rec:{key}:notes"})
+        return found
+
+    def refresh_side(self) -> None:
+        self._side_pending = False
+        concerns = self.all_concerns()
+        per_section: dict[str, int] = {}
+        for c in concerns:
+            per_section[c["section"]] = per_section.get(c["section"], 0) + 1
+        sections = self.query_one("#sections", SectionList)
+        highlighted = sections.highlighted
+        sections.clear_options()
+        for n, (sid, title) in enumerate(self.sections, 1):
+            done, total = self._progress(sid)
+            count = f" {done}/{total}" if total else ""
+            warn = f" ⚠{per_section[sid]}" if per_section.get(sid) else ""
+            room = 20 - len(count) - len(warn)
+            label = title if len(title) <= room else title[: room - 1] + "…"
+            sections.add_option(Option(f"{n:>2} {label}{count}{warn}", id=sid))
+        if highlighted is not None:
+            sections.highlighted = highlighted
+        names = {c.id: c.code for c in self.home_children}
+        panel = self.query_one("#concerns", OptionList)
+        panel.clear_options()
+        for n, c in enumerate(concerns):
+            who = f" ({names.get(c['child_id'], '?')})" if c["child_id"] else ""
+            mark = "⚠" if c["note"].strip() else "⚠ no note:"
+            panel.add_option(Option(f"{mark} {c['message']}{who}", id=f"c{n}"))
+        self._concerns = concerns
+        self._patterns = self._pattern_flags()
+        for n, flag in enumerate(self._patterns):
+            panel.add_option(Option(f"◆ {flag['title']}", id=f"p{n}"))
+        self.query_one("#concerns-title", Static).update(
+            f"Concerns {len(concerns)} · patterns {len(self._patterns)}  (F3)")
+
+    def _pattern_flags(self) -> list[dict]:
+        store = self.app.store
+        stored = trends.open_flags(store.flags(self.home.id))
+        keys = {f["key"] for f in stored}
+        if self.visit["status"] == "draft":
+            try:
+                live = workflow.analyse_home(store, self.home.id, draft=self.visit).flags
+            except (ValidationError, ValueError, KeyError):
+                live = []
+            stored = stored + [f.to_dict() for f in live if f.key not in keys]
+        return stored
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        list_id = event.option_list.id
+        option_id = event.option.id or ""
+        if list_id == "sections":
+            self.call_later(self.show_section, option_id)
+        elif list_id == "concerns" and option_id.startswith("c"):
+            c = self._concerns[int(option_id[1:])]
+            field = c.get("field") or (f"c:{c['child_id']}:{c['item']}" if c["child_id"] else f"a:{c['item']}")
+            note_key = c.get("field") or f"n:{c['key']}"
+            target = note_key if note_key in self._keys_in(c["section"]) else field
+            self.call_later(self.show_section, c["section"], target)
+        elif list_id == "concerns" and option_id.startswith("p"):
+            flag = self._patterns[int(option_id[1:])]
+            names = {c.id: c.code for c in self.home_children}
+            evidence = trends.render(flag["evidence"], lambda cid: names.get(cid, "a child"))
+            self.notify(evidence, title=flag["title"], timeout=20)
+        elif list_id == "gaps":
+            gap = self._gaps[int(option_id)]
+            self.call_later(self.show_section, gap.section, gap.field)
+
+    def _keys_in(self, section_id: str) -> set[str]:
+        """Field keys the form of ``section_id`` shows (cheap: built from the same rules as the form)."""
+        keys = set()
+        if section_id == "people":
+            return {f"rec:{k}:notes" for k, _ in RECORD_TYPES}
+        section = next((s for s in self.checklist.sections if s.id == section_id), None)
+        if section:
+            keys |= {f"n:{i.id}" for i in section.visit_items}
+            keys |= {f"n:seen_alone:{c.id}" for c in self.home_children}
+        return keys
+
+    # -- buttons ------------------------------------------------------------------------------------
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        button = event.button.id
+        if button == "add-child":
+            from visitor.tui.screens.forms import child_form
+
+            def added(child) -> None:
+                if child:
+                    self.home_children = self.app.store.children(self.home.id)
+                    self.call_later(self.show_section, self.section, f"c:{child.id}:seen")
+            self.app.push_screen(child_form(self.app.store, self.home.id), added)
+            return
+        if button == "addendum":
+            self._addendum()
+            return
+        if button == "finalise":
+            self.action_do_finalise()
+            return
+        if self.readonly:
+            return
+        focus = None
+        if button == "add-person":
+            focus = f"p:{editing.add_person(self.visit)}:role"
+        elif button == "remove-person":
+            editing.remove_row(self.visit, "people", len(self.visit["people"]) - 1)
+        elif button == "add-rec":
+            focus = f"r:{editing.add_recommendation(self.visit)}:text"
+        elif button == "remove-rec":
+            editing.remove_row(self.visit, "recommendations", len(self.visit["recommendations"]) - 1)
+        self._submit()
+        self.call_later(self.show_section, self.section, focus)
+
+    # -- actions ------------------------------------------------------------------------------------
+    def _move(self, step: int) -> None:
+        ids = [s for s, _ in self.sections]
+        index = ids.index(self.section) + step
+        if 0 <= index < len(ids):
+            self.call_later(self.show_section, ids[index])
+
+    def action_next_section(self) -> None:
+        self._move(1)
+
+    def action_previous_section(self) -> None:
+        self._move(-1)
+
+    def action_goto(self) -> None:
+        from visitor.tui.screens.forms import prompt_form
+
+        def go(text: str | None) -> None:
+            if text and text.strip().isdigit():
+                self.show_section_number(int(text))
+            elif text:
+                self.notify("Type the section's number, e.g. 3.", severity="warning")
+        listing = ", ".join(f"{n} {t}" for n, (_, t) in enumerate(self.sections, 1))
+        self.app.push_screen(prompt_form("Go to section", f"Section number ({listing})"), go)
+
+    def action_sections(self) -> None:
+        self.query_one("#sections").focus()
+
+    def action_concerns(self) -> None:
+        panel = self.query_one("#concerns", OptionList)
+        panel.focus()
+        if panel.option_count and panel.highlighted is None:
+            panel.highlighted = 0
+
+    def action_flag(self) -> None:
+        if self.readonly:
+            return
+        key = getattr(self.focused, "field_key", "")
+        if key.startswith("a:"):
+            concern_key = key[2:]
+        elif key.startswith("c:"):
+            child_id, _, item_id = key[2:].partition(":")
+            concern_key = f"{item_id}:{child_id}"
+        elif key.startswith("n:"):
+            concern_key = key[2:]
+        else:
+            self.notify("Move to a checklist question first, then press F2.", severity="warning")
+            return
+        if editing.toggle_flag(self.visit, concern_key):
+            self._submit()
+            self._note_prompt(concern_key, refocus=key)
+        else:
+            self.notify("Concern mark removed.")
+            self._submit()
+            self.call_later(self.show_section, self.section, key)
+
+    def _note_prompt(self, concern_key: str, refocus: str | None = None) -> None:
+        from visitor.tui.screens.forms import prompt_form
+
+        def save(text: str | None) -> None:
+            if text is not None:
+                editing.apply(self.visit, self.checklist, f"n:{concern_key}", text)
+                self._submit()
+            self.call_later(self.show_section, self.section, refocus)
+        current = self.visit["notes"].get(concern_key, "")
+        self.app.push_screen(prompt_form("Concern", "What you found (a concern needs a note)", current,
+                                         multiline=True), save)
+
+    def action_finalise(self) -> None:
+        self.call_later(self.show_section, "finalise")
+
+    def action_do_finalise(self) -> None:
+        if self.saver and not self.saver.flush(5):
+            self.notify("The draft could not be saved, so it cannot be finalised yet. ctrl+s retries.", severity="error")
+            return
+        try:
+            final = workflow.finalise(self.app.store, self.visit)
+        except workflow.Incomplete as exc:
+            self.notify(str(exc), severity="warning")
+            self.call_later(self.show_section, "finalise")
+            return
+        except Exception as exc:  # noqa: BLE001 - shown to the visitor; the draft is untouched
+            self.notify(f"Could not finalise: {exc}", severity="error", timeout=15)
+            return
+        if self.saver:
+            self.saver.close()
+            self.saver = None
+        self.visit = final
+        self.readonly = True
+        self.sub_title = f"{self.home.name} · {self.visit['date']} · FINAL"
+        self.notify("Visit finalised. Reports can now be exported (x on the home's visit list).", title="Finalised")
+        banner = self.query_one("#visit-banner", Static)
+        banner.update("This visit is final and read-only; add an addendum from Finalise.")
+        banner.remove_class("hidden")
+        self.refresh_side()
+        self.call_later(self.show_section, "finalise")
+
+    def _addendum(self) -> None:
+        from visitor.tui.screens.forms import Spec, prompt_form
+
+        def save(values: dict | None) -> None:
+            if not values:
+                return
+            try:
+                workflow.add_addendum(self.app.store, self.visit["id"], values["reason"], values["text"])
+            except ValidationError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self.visit = self.app.store.visit(self.visit["id"])
+            self.call_later(self.show_section, "finalise")
+        self.app.push_screen(prompt_form("Addendum", "The amendment", multiline=True,
+                                         extra=[Spec("reason", "Reason for the amendment")]), save)
+
+    def action_save(self) -> None:
+        if self.saver:
+            self.saver.retry()
+            self.saver.submit(self.visit)
+
+    def action_leave(self) -> None:
+        if self.saver and not self.saver.flush(5):
+            self.notify("Not saved yet: the last save failed. Press ctrl+s to retry; your typing is still here.",
+                        severity="error", timeout=15)
+            return
+        self.app.pop_screen()
