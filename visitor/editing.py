@@ -27,9 +27,20 @@ def apply(visit: dict, checklist: Checklist, key: str, raw: object) -> str | Non
         _apply(visit, checklist, key, raw)
     except ValidationError as exc:
         visit.setdefault("invalid", {})[key] = raw if isinstance(raw, str) else str(raw)
+        _forget(visit, key)
         return str(exc)
     visit.setdefault("invalid", {}).pop(key, None)
     return None
+
+
+def _forget(visit: dict, key: str) -> None:
+    """An answer replaced by invalid text no longer stands: the screen shows the text, not the old value."""
+    kind, _, rest = key.partition(":")
+    if kind == "a":
+        visit["answers"].pop(rest, None)
+    elif kind == "c":
+        child_id, _, item_id = rest.partition(":")
+        visit["child_answers"].get(child_id, {}).pop(item_id, None)
 
 
 def _empty(raw: object) -> bool:

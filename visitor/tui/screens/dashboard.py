@@ -5,8 +5,9 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
+from visitor.tui.widgets.footer import KeyFooter
 from visitor import workflow
 from visitor.model import ValidationError
 from visitor.storage import DataFileError
@@ -34,7 +35,7 @@ class DashboardScreen(Screen):
         table.add_columns(*COLUMNS)
         yield table
         yield Static("", id="legend", classes="muted")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.reload()
@@ -74,7 +75,7 @@ class DashboardScreen(Screen):
         if homes:
             table.move_cursor(row=min(max(current, 0), len(homes) - 1))
         self.query_one("#legend", Static).update(
-            f"{len(homes)} home(s) · data: {app.store.root}" if homes else "No homes yet: press a to add one.")
+            f"{len(homes)} home(s) · F1 lists every key" if homes else "No homes yet: press a to add one.")
 
     def selected(self) -> str | None:
         table = self.query_one("#homes", DataTable)

@@ -9,8 +9,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, Header, Input, Label, Select, Static
 
+from visitor.tui.widgets.footer import KeyFooter
 from visitor import workflow
 from visitor.locations import exports_dir
 from visitor.model import ValidationError
@@ -55,7 +56,7 @@ class ExportScreen(Screen):
             yield Input(self.app.today.isoformat(), id="sent-on", placeholder="date sent YYYY-MM-DD")
             yield Button("Record sent (ctrl+r)", id="record")
             yield Static(self._sent_text(), id="sent", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def _sent_text(self) -> str:
         sent = self.visit.get("distribution", [])

@@ -32,6 +32,7 @@ class FormScreen(ModalScreen):
     """Returns whatever ``build(values)`` returns, or None when cancelled."""
 
     CSS_PATH = "forms.tcss"
+    AUTO_FOCUS = "Input, TextArea, Select"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="form.save", tooltip="Check and save this form", priority=True),
         Binding("escape", "cancel", "Cancel", id="form.cancel", tooltip="Close without saving"),

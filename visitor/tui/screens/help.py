@@ -12,7 +12,8 @@ FIELD_KEYS = [
     ("y / n / k", "on a yes/no question: yes, no, not known"),
     ("delete", "on a yes/no question: clear the answer"),
     ("tab / shift+tab", "next / previous field"),
-    ("enter", "open a choice list, choose, or press a button"),
+    ("1-9, ← →", "on a choice: pick option N, or step through the options"),
+    ("enter", "press a button; choose in a list"),
     ("ctrl+p", "command palette: every action by name"),
 ]
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
+from visitor.tui.widgets.footer import KeyFooter
 from visitor import workflow
 from visitor.model import open_recommendations
 
@@ -41,7 +42,7 @@ class HomeScreen(Screen):
                 yield DataTable(id="visits-table", cursor_type="row")
             with TabPane("3 Open recommendations", id="recs"):
                 yield DataTable(id="recs-table", cursor_type="row")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#children-table", DataTable).add_columns("Code", "Placing authority", "Communication",

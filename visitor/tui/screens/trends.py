@@ -7,9 +7,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, OptionList, Select, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, OptionList, Select, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
+from visitor.tui.widgets.footer import KeyFooter
 from visitor import trends, workflow
 from visitor.model import ValidationError
 
@@ -45,7 +46,7 @@ class TrendsScreen(Screen):
                     yield Select([], id="visit-a", prompt="first visit")
                     yield Select([], id="visit-b", prompt="second visit")
                 yield DataTable(id="compare-table")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         store = self.app.store

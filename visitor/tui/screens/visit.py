@@ -8,9 +8,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Header, OptionList, Static
+from textual.widgets import Button, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
+from visitor.tui.widgets.footer import KeyFooter
 from visitor import completeness, editing, trends, workflow
 from visitor.autosave import Autosaver
 from visitor.checklist import Item
@@ -86,7 +87,7 @@ class VisitScreen(Screen):
                 yield OptionList(id="concerns")
                 yield Static("", id="save-state")
             yield VerticalScroll(id="form")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         store = self.app.store

@@ -6,7 +6,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Input, Select, Static, TextArea
+from textual.widgets import Input, Static, TextArea
 
 from visitor.tui.messages import FieldChanged
 
@@ -15,9 +15,11 @@ class YesNoField(Static, can_focus=True):
     """Single keys: y yes, n no, k not known, delete to clear."""
 
     BINDINGS = [
-        Binding("y", "set('yes')", "Yes", id="field.yes", tooltip="Answer yes"),
-        Binding("n", "set('no')", "No", id="field.no", tooltip="Answer no"),
-        Binding("k", "set('not known')", "Not known", id="field.not_known", tooltip="Answer not known"),
+        # Not shown in the footer: the field shows its own keys, and a footer that changes on every
+        # tab costs a full recompose.
+        Binding("y", "set('yes')", "Yes", show=False, id="field.yes", tooltip="Answer yes"),
+        Binding("n", "set('no')", "No", show=False, id="field.no", tooltip="Answer no"),
+        Binding("k", "set('not known')", "Not known", show=False, id="field.not_known", tooltip="Answer not known"),
         Binding("delete,backspace", "set('')", "Clear", show=False, id="field.clear"),
     ]
     value: reactive[str] = reactive("")
@@ -73,15 +75,41 @@ class NotesField(TextArea):
         self.post_message(FieldChanged(self.field_key, self.text))
 
 
-class ChoiceField(Select):
-    def __init__(self, field_key: str, options: list[str] | tuple[str, ...], value: object = None, **kw) -> None:
-        super().__init__([(o, o) for o in options], value=value if value in options else Select.NULL,
-                         prompt="choose…", **kw)
-        self.field_key = field_key
+class ChoiceField(Widget, can_focus=True):
+    """A choice by single keys: 1-9 pick an option, left/right step through them, delete clears.
 
-    def on_select_changed(self, event: Select.Changed) -> None:
-        event.stop()
-        value = "" if event.value is Select.NULL else event.value
+    Lighter than a Select (no overlay per field) so a section with dozens of choices stays instant.
+    """
+
+    BINDINGS = [
+        Binding("right,space", "step(1)", "Next option", show=False, id="choice.next"),
+        Binding("left", "step(-1)", "Previous option", show=False, id="choice.previous"),
+        Binding("delete,backspace", "pick(0)", "Clear", show=False, id="choice.clear"),
+        *[Binding(str(n), f"pick({n})", show=False, id=f"choice.{n}") for n in range(1, 10)],
+    ]
+    DEFAULT_CSS = "ChoiceField { height: auto; }"
+    value: reactive[str] = reactive("", layout=True)
+
+    def __init__(self, field_key: str, options: list[str] | tuple[str, ...], value: object = None, **kw) -> None:
+        super().__init__(**kw)
+        self.field_key = field_key
+        self.options = tuple(options)
+        self.set_reactive(ChoiceField.value, value if value in self.options else "")
+
+    def render(self) -> str:
+        marks = [f"{'●' if o == self.value else '○'} {o} ({n})" for n, o in enumerate(self.options, 1)]
+        return "   ".join(marks)
+
+    def action_pick(self, number: int) -> None:
+        if number <= len(self.options):
+            self._set(self.options[number - 1] if number else "")
+
+    def action_step(self, step: int) -> None:
+        index = self.options.index(self.value) if self.value in self.options else -1
+        self._set(self.options[(index + step) % len(self.options)])
+
+    def _set(self, value: str) -> None:
+        self.value = value
         self.post_message(FieldChanged(self.field_key, value))
 
 

@@ -1,0 +1,357 @@
+"""The real app driven through App.run_test() and its Pilot, against real data folders."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from datetime import date
+
+import pytest
+
+from helpers import add_child, add_home
+from visitor.storage import DataLock
+from visitor.store import Store
+from visitor.tui.app import Reg44App
+from visitor.tui.screens.dashboard import DashboardScreen
+from visitor.tui.screens.visit import VisitScreen
+from visitor.tui.widgets.fields import ChoiceField, LineField, NotesField, NumberField, YesNoField
+
+SIZE = (80, 24)
+YES_IS_CONCERN = {"locked_doors", "restrictions", "staff_routines"}
+
+
+@pytest.fixture
+def one_home(data_dir):
+    store = Store(data_dir)
+    add_home(store)
+    add_child(store, "test-home", "AB", communication="non-verbal", advocate="non-instructed")
+    store.set_profile(name="Test Visitor", independence="I have no connection with the provider.")
+    store.close()
+    return data_dir
+
+
+def saved_draft(data_dir, home="test-home"):
+    return Store(data_dir, readonly=True).draft(home)
+
+
+async def wait_saved(pilot, screen):
+    await pilot.pause()
+    assert screen.saver.flush(10)
+    await pilot.pause()
+
+
+async def answer_focused(pilot, app, handled: set) -> None:
+    widget = app.focused
+    key = getattr(widget, "field_key", None)
+    if key is None or key in handled:
+        return
+    handled.add(key)
+    if isinstance(widget, YesNoField):
+        item = key.split(":")[-1]
+        await pilot.press("n" if item in YES_IS_CONCERN else "y")
+    elif isinstance(widget, NumberField):
+        await pilot.press("0")
+    elif isinstance(widget, ChoiceField):
+        await pilot.press("1")
+    elif isinstance(widget, NotesField) and (key.startswith("o:") or key.startswith("c:")):
+        await pilot.press(*"Seen and heard.")
+    await pilot.pause()
+
+
+async def fill_section(pilot, app, screen, limit: int = 200) -> None:
+    """Tab through the section answering every field (records examined are optional: skipped)."""
+    handled: set = {k for k in screen.fields if k.startswith("rec:")}
+    for _ in range(limit):
+        await answer_focused(pilot, app, handled)
+        if set(screen.fields) <= handled:
+            return
+        await pilot.press("tab")
+        await pilot.pause()
+    raise AssertionError(f"not every field was reached in {screen.section}: {set(screen.fields) - handled}")
+
+
+async def test_whole_visit_from_dashboard_to_final_with_keys_only(one_home):
+    app = Reg44App(one_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        await pilot.press("v")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, VisitScreen)
+        for section_id, _ in screen.sections:
+            if section_id == "finalise":
+                break
+            assert screen.section == section_id
+            if section_id == "people":
+                screen.query_one("#add-person").focus()
+                await pilot.press("enter")
+                await pilot.pause()
+            await fill_section(pilot, app, screen)
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+        await pilot.press("f5")
+        await pilot.pause()
+        assert screen.section == "finalise"
+        assert screen._gaps == [], [g.message for g in screen._gaps]
+        screen.query_one("#finalise").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.visit["status"] == "final"
+        await pilot.press("escape")
+        await pilot.pause()
+    store = Store(one_home, readonly=True)
+    [final] = store.visits("test-home")
+    assert final["status"] == "final" and final["answers"]["locked_doors"] == "no"
+    assert final["people"][0]["role"] == "registered manager"
+    assert final["opinions"]["safeguarded"] == {"answer": "yes", "reasons": "Seen and heard."}
+    assert store.draft("test-home") is None
+
+
+async def test_autosave_after_each_change_and_validation_message(one_home):
+    app = Reg44App(one_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v", "ctrl+s")
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("ctrl+n", "ctrl+n")  # restraint section
+        await pilot.pause()
+        assert screen.section == "restraint"
+        field = screen.fields["a:restraints"]
+        field.focus()
+        await pilot.pause()
+        for typed in ("1", "12"):
+            await pilot.press(typed[-1])
+            await wait_saved(pilot, screen)
+            assert saved_draft(one_home)["answers"]["restraints"] == int(typed)
+        await pilot.press("x")
+        await wait_saved(pilot, screen)
+        box = screen.boxes["a:restraints"]
+        error = box.query_one(".error")
+        assert "whole number" in str(error.render()) and not error.has_class("hidden")
+        draft = saved_draft(one_home)
+        assert draft["invalid"]["a:restraints"] == "12x", "what was typed is kept"
+        assert "restraints" not in draft["answers"]
+        await pilot.press("backspace")
+        await wait_saved(pilot, screen)
+        assert error.has_class("hidden")
+        assert saved_draft(one_home)["answers"]["restraints"] == 12
+
+
+def test_killed_mid_visit_resumes_at_same_section_and_field(one_home):
+    script = textwrap.dedent(f"""
+        import asyncio, os, signal
+        from pathlib import Path
+        from visitor.tui.app import Reg44App
+
+        async def main():
+            app = Reg44App(Path({str(one_home)!r}))
+            async with app.run_test(size=(80, 24)) as pilot:
+                await pilot.press("v", "ctrl+s")
+                await pilot.pause()
+                await pilot.press("ctrl+n", "ctrl+n", "ctrl+n")
+                await pilot.pause()
+                screen = app.screen
+                screen.fields["a:prn_behaviour"].focus()
+                await pilot.pause()
+                await pilot.press("4", "2")
+                await pilot.pause(0.5)
+                os.kill(os.getpid(), signal.SIGKILL)
+        asyncio.run(main())
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert proc.returncode == -9, proc.stderr.decode()[-2000:]
+
+    async def resume():
+        app = Reg44App(one_home)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("v")
+            await pilot.pause(0.3)
+            screen = app.screen
+            assert isinstance(screen, VisitScreen)
+            assert screen.section == "medication"
+            assert app.focused.field_key == "a:prn_behaviour"
+            assert app.focused.value == "42"
+
+    import asyncio
+    asyncio.run(resume())
+
+
+async def test_finalise_refuses_incomplete_visit_and_jumps_to_gap(one_home):
+    app = Reg44App(one_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v", "ctrl+s")
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("f5")
+        await pilot.pause()
+        assert screen.query_one("#finalise").disabled
+        first = screen._gaps[0]
+        screen.query_one("#gaps").focus()
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert screen.section == first.section
+        assert app.focused.field_key == first.field
+    assert Store(one_home, readonly=True).visits("test-home") == []
+
+
+async def test_concern_key_marks_item_with_note(one_home):
+    app = Reg44App(one_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v", "ctrl+s")
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        await pilot.press("2", "enter")
+        await pilot.pause(0.2)
+        assert screen.section == "staffing"
+        screen.fields["a:vacancies"].focus()
+        await pilot.press("f2")
+        await pilot.pause()
+        await pilot.press(*"Three posts empty", "ctrl+s")
+        await wait_saved(pilot, screen)
+        draft = saved_draft(one_home)
+        assert "vacancies" in draft["flagged"] and draft["notes"]["vacancies"] == "Three posts empty"
+        assert any("Vacancies" in str(o.prompt) for o in screen.query_one("#concerns").options)
+
+
+async def test_help_screen_lists_keys(one_home):
+    app = Reg44App(one_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        text = str(app.screen.query_one("#help-text").render())
+        assert "Add home" in text and "Trends" in text and "y / n / k" in text
+        await pilot.press("escape")
+        await pilot.press("v", "ctrl+s")
+        await pilot.pause()
+        await pilot.press("f1")
+        await pilot.pause()
+        text = str(app.screen.query_one("#help-text").render())
+        assert "Next" in text and "Concern" in text and "Finalise" in text
+
+
+async def test_second_copy_is_read_only(one_home):
+    holder = DataLock(one_home)
+    holder.acquire()
+    try:
+        app = Reg44App(one_home)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert app.readonly and app.sub_title == "READ-ONLY"
+            await pilot.press("v")
+            await pilot.pause()
+            assert isinstance(app.screen, DashboardScreen)
+    finally:
+        holder.release()
+    assert Store(one_home, readonly=True).draft("test-home") is None
+
+
+async def test_broken_file_shown_and_restored_from_app(one_home):
+    store = Store(one_home)
+    add_child(store, "test-home", "CD")  # first rewrite takes a backup
+    store.close()
+    path = one_home / "homes" / "test-home.json"
+    good = path.read_bytes()
+    path.write_text("{ broken")
+    app = Reg44App(one_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        banner = app.screen.query_one("#banner")
+        assert not banner.has_class("hidden") and str(path) in str(banner.render())
+        assert path.read_text() == "{ broken"
+        await pilot.press("R")
+        await pilot.pause()
+        assert banner.has_class("hidden")
+    assert len(Store(one_home, readonly=True).children("test-home")) == 1
+
+
+async def test_failed_save_is_reported_and_retried(one_home, monkeypatch):
+    app = Reg44App(one_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v", "ctrl+s")
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("ctrl+n", "ctrl+n")
+        await pilot.pause()
+        real = app.store.save_draft
+
+        def disk_full(visit):
+            raise OSError(28, "No space left on device")
+        monkeypatch.setattr(app.store, "save_draft", disk_full)
+        screen.saver._save = disk_full
+        screen.fields["a:restraints"].focus()
+        await pilot.press("5")
+        await pilot.pause()
+        screen.saver.flush(5)
+        await pilot.pause()
+        assert "NOT SAVED" in str(screen.query_one("#save-state").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen, "does not leave while unsaved"
+        screen.saver._save = real
+        await pilot.press("ctrl+s")
+        await wait_saved(pilot, screen)
+        assert "saved" in str(screen.query_one("#save-state").render())
+    assert saved_draft(one_home)["answers"]["restraints"] == 5
+
+
+async def test_trends_screen_and_resolve(demo_store):
+    demo_store.close()
+    app = Reg44App(demo_store.root)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("#homes")
+        table.move_cursor(row=1)
+        await pilot.press("t")
+        await pilot.pause()
+        screen = app.screen
+        before = len(screen.flags)
+        assert before > 5
+        await pilot.press("2")
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press(*"Discussed with LADO", "ctrl+s")
+        await pilot.pause()
+        assert len(screen.flags) == before - 1
+        await pilot.press("3")
+        await pilot.pause()
+        assert screen.query_one("#compare-table").row_count > 10
+
+
+async def test_export_screen_writes_reports(demo_store, tmp_path):
+    demo_store.close()
+    app = Reg44App(demo_store.root)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        await pilot.press("2")
+        await pilot.pause()
+        table = app.screen.query_one("#visits-table")
+        table.move_cursor(row=0)
+        await pilot.press("x")
+        await pilot.pause()
+        app.screen.query_one("#folder").value = str(tmp_path / "out")
+        await pilot.press("ctrl+e")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "Written" in str(app.screen.query_one("#result").render())
+    assert len(list((tmp_path / "out").glob("*.docx"))) >= 3
+
+
+def test_domain_never_imports_textual():
+    from conftest import ROOT
+
+    modules = [p.stem for p in (ROOT / "visitor").glob("*.py") if p.stem not in ("__main__", "bench")]
+    modules += ["report." + p.stem for p in (ROOT / "visitor" / "report").glob("*.py")]
+    code = "import sys\n" + "".join(f"import visitor.{m}\n" for m in modules) + \
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
