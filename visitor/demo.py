@@ -84,7 +84,7 @@ def build(store: Store, *, force: bool = False, today: date | None = None) -> di
             workflow.finalise(store, visit)
     draft = store.start_visit("willow-lodge", today.isoformat(), announced=False)
     draft["answers"].update({"registered_manager": "yes", "shifts_planned": 62, "shifts_below_planned": 1})
-    draft["cursor"] = {"section": "staffing", "field": "agency_share"}
+    draft["cursor"] = {"section": "staffing", "field": "a:agency_share"}
     store.save_draft(draft)
     return {"homes": len(HOMES), "visits": len(HOMES) * len(days), "drafts": 1}
 

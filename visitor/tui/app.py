@@ -21,7 +21,7 @@ class Reg44App(App):
     COMMANDS = App.COMMANDS | {Reg44Commands}
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", id="app.help", tooltip="List every key on this screen"),
-        Binding("ctrl+t", "toggle_theme", "Theme", id="app.theme", tooltip="Switch between light and dark"),
+        Binding("ctrl+t", "toggle_theme", "Theme", id="app.theme", show=False, tooltip="Switch between light and dark"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Quit (drafts are already saved)", priority=True),
     ]
 

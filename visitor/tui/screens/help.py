@@ -26,7 +26,9 @@ class HelpScreen(ModalScreen):
         super().__init__()
         rows = []
         seen = set()
-        for key, active in beneath.active_bindings.items():
+        # reg44's own keys (they carry ids) first, then the generic keys of Textual's widgets
+        ordered = sorted(beneath.active_bindings.items(), key=lambda kv: kv[1].binding.id is None)
+        for key, active in ordered:
             b = active.binding
             if b.description and (b.description, key) not in seen:
                 seen.add((b.description, key))
