@@ -355,3 +355,39 @@ def test_domain_never_imports_textual():
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+async def test_hostile_input_in_forms_gets_messages_and_keeps_typing(one_home):
+    app = Reg44App(one_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a")
+        await pilot.pause()
+        form = app.screen
+        await pilot.press(*"Ash עברית")
+        await pilot.press("tab", "tab", "tab", "tab", "tab", "tab")
+        await pilot.press(*"-3")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form, "the form stays open"
+        assert "less than 0" in str(form.query_one("#form-error").render())
+        assert form.query_one("#f-name").value == "Ash עברית", "nothing typed is lost"
+        form.query_one("#f-places").value = "3"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        await pilot.press("v", "ctrl+s")
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("ctrl+n", "ctrl+n")
+        await pilot.pause()
+        for raw, message in (("-1", "less than 0"), ("1e99", "whole number"), ("abc", "whole number"),
+                             ("99999999", "more than")):
+            field = screen.fields["a:restraints"]
+            field.value = ""
+            field.focus()
+            await pilot.press(*raw)
+            await pilot.pause()
+            assert message in str(screen.boxes["a:restraints"].query_one(".error").render()), raw
+        await wait_saved(pilot, screen)
+    assert saved_draft(one_home)["invalid"]["a:restraints"] == "99999999"
+    assert [h.name for h in Store(one_home, readonly=True).homes()] == ["Ash עברית", "Test House"]

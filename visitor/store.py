@@ -65,7 +65,16 @@ class Store:
         """Take the writer lock now (the app does this at start-up; the CLI on its first write)."""
         if self.readonly:
             raise ReadOnlyError(f"The data in {self.root} is open read-only; nothing was saved.")
-        self.lock.acquire()
+        if not self.lock.held:
+            self.lock.acquire()
+            self._sweep_temp_files()
+
+    def _sweep_temp_files(self) -> None:
+        """Remove temp files left by a writer killed mid-save (we hold the lock: no writer is live)."""
+        for folder in (self.root, self.root / "homes", self.root / "drafts", self.root / "backups"):
+            if folder.is_dir():
+                for tmp in folder.glob(".*.tmp"):
+                    tmp.unlink(missing_ok=True)
 
     def close(self) -> None:
         self.lock.release()
