@@ -389,5 +389,5 @@ async def test_hostile_input_in_forms_gets_messages_and_keeps_typing(one_home):
             await pilot.pause()
             assert message in str(screen.boxes["a:restraints"].query_one(".error").render()), raw
         await wait_saved(pilot, screen)
-    assert saved_draft(one_home)["invalid"]["a:restraints"] == "99999999"
+    assert saved_draft(one_home, "ash")["invalid"]["a:restraints"] == "99999999"
     assert [h.name for h in Store(one_home, readonly=True).homes()] == ["Ash עברית", "Test House"]
