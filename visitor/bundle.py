@@ -157,8 +157,7 @@ def load(store: Store, data: object) -> dict:
                 added["children"] += 1
         known_visits = {v["id"] for v in store.visits(home.id)}
         new_visits = [v for v in entry["visits"] if v["id"] not in known_visits]
-        for visit in new_visits:
-            store.import_visit(visit)
+        store.import_visits(home.id, new_visits)
         added["visits"] += len(new_visits)
         draft = entry["draft"]
         if draft and not store.has_draft(home.id) and draft["id"] not in known_visits | {v["id"] for v in new_visits}:

@@ -7,9 +7,7 @@ provider can sharpen it without touching code. Every error names the file and th
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from visitor import model
@@ -238,6 +236,8 @@ def _parse_item(raw: object, section: str, where: str, seen: set[str], fail) -> 
 
 
 def load_file(path: Path) -> Checklist:
+    import tomllib  # deferred: only needed when a checklist file is read
+
     path = Path(path)
     try:
         if path.suffix == ".json":
@@ -253,6 +253,8 @@ def load_file(path: Path) -> Checklist:
 
 def shipped_folder() -> Path:
     """The checklists inside the installed wheel, else the source checkout's ``checklists/``."""
+    from importlib import resources  # deferred: ~40 ms at start-up otherwise
+
     packaged = resources.files("visitor") / "_checklists"
     if packaged.is_dir():
         return Path(str(packaged))

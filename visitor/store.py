@@ -309,8 +309,10 @@ class Store:
             self._cache.pop(path, None)
         return visit
 
-    def import_visit(self, visit: dict) -> None:
-        self._db(self.home_path(visit["home_id"]), True).table("visits").insert(visit)
+    def import_visits(self, home_id: str, visits: list[dict]) -> None:
+        """Add many final visits in one write (bundle load, benchmark data)."""
+        if visits:
+            self._db(self.home_path(home_id), True).table("visits").insert_multiple(visits)
 
     def update_final(self, visit: dict, change: str) -> dict:
         """Change a final visit only by appending to its addenda or distribution log."""
@@ -384,6 +386,25 @@ class Store:
         return shipped
 
     # -- restore ------------------------------------------------------------------------------------
+    def quick_check(self) -> list[DataFileError]:
+        """Files that are plainly broken (empty, truncated, not JSON) from their first and last bytes only.
+
+        Cheap enough for start-up; ``broken_files`` parses everything (``reg44 check``, restore).
+        """
+        problems = []
+        for path in self.data_files():
+            try:
+                with open(path, "rb") as handle:
+                    head = handle.read(1)
+                    handle.seek(max(path.stat().st_size - 64, 0))
+                    tail = handle.read().rstrip()
+            except OSError as exc:
+                problems.append(DataFileError(path, f"cannot be read ({exc.strerror})"))
+                continue
+            if head != b"{" or not tail.endswith(b"}"):
+                problems.append(DataFileError(path, "the file is empty, truncated or not JSON"))
+        return problems
+
     def broken_files(self) -> list[DataFileError]:
         problems = []
         for path in self.data_files():

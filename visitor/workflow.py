@@ -1,6 +1,7 @@
 """The steps that span store and trends: finalising, flags, summaries, addenda, distribution, deadlines.
 
-Kept apart from ``store`` so that persistence never reaches downstream into the trends engine.
+Kept apart from ``store`` so that persistence never reaches downstream into the trends engine. The
+trends and completeness modules are imported where used: the dashboard needs neither at start-up.
 """
 
 from __future__ import annotations
@@ -8,7 +9,6 @@ from __future__ import annotations
 import calendar
 from datetime import date, datetime
 
-from visitor import completeness, trends
 from visitor.model import Child, Home, ValidationError, clean_text, open_recommendations, parse_date
 from visitor.store import Store
 
@@ -17,17 +17,21 @@ AUDIENCES = ("provider", "ofsted", "placing-authority", "registered-manager", "r
 
 
 class Incomplete(ValidationError):
-    def __init__(self, found: list[completeness.Gap]):
+    def __init__(self, found: list):
         self.gaps = found
         super().__init__(f"The visit cannot be finalised yet: {len(found)} thing(s) missing, "
                          f"first: {found[0].message}.")
 
 
-def thresholds(store: Store) -> trends.Thresholds:
+def thresholds(store: Store):
+    from visitor import trends
+
     return trends.Thresholds.from_settings(store.settings().get("thresholds"))
 
 
-def gaps_for(store: Store, visit: dict) -> list[completeness.Gap]:
+def gaps_for(store: Store, visit: dict) -> list:
+    from visitor import completeness
+
     earlier = [v for v in store.visits(visit["home_id"]) if v["date"] < visit["date"]]
     return completeness.gaps(visit, store.checklist_for(visit), store.children(visit["home_id"]), earlier)
 
@@ -43,7 +47,9 @@ def finalise(store: Store, visit: dict) -> dict:
 
 
 def analyse_home(store: Store, home_id: str, *, draft: dict | None = None, months: int | None = None,
-                 upto: str | None = None) -> trends.Analysis:
+                 upto: str | None = None):
+    from visitor import trends
+
     visits = list(store.visits(home_id))
     if upto:
         visits = [v for v in visits if v["date"] <= upto]
@@ -59,6 +65,8 @@ def analyse_home(store: Store, home_id: str, *, draft: dict | None = None, month
 
 def refresh_home(store: Store, home_id: str, *, replay: bool = False) -> dict:
     """Recompute patterns as at the latest visit (``replay``: at every visit in turn) and the summary."""
+    from visitor import trends
+
     visits = store.visits(home_id)
     stored = store.flags(home_id)
     targets = visits if replay else visits[-1:]
@@ -74,6 +82,8 @@ def refresh_home(store: Store, home_id: str, *, replay: bool = False) -> dict:
 
 
 def summarise(store: Store, home_id: str, stored_flags: list[dict] | None = None) -> dict:
+    from visitor import trends
+
     visits = store.visits(home_id)
     stored_flags = store.flags(home_id) if stored_flags is None else stored_flags
     latest = visits[-1] if visits else None

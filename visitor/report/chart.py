@@ -55,5 +55,5 @@ def draw(panels: list[tuple[str, list[str], list[float | None]]]) -> bytes:
             if i < len(labels):
                 pen.text((left + i * slot, bottom + 6), labels[i], fill=INK, font=small)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=False)
+    image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()

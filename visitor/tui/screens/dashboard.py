@@ -5,21 +5,24 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static
+from textual.containers import VerticalScroll
+from textual.widgets import Static
 
 from visitor.tui.widgets.footer import KeyFooter
+from visitor.tui.widgets.homes_table import HomesTable
 from visitor import workflow
 from visitor.model import ValidationError
 from visitor.storage import DataFileError
 
 COLUMNS = ("Home", "Last visit", "Month", "Draft", "Recs", "Conc.", "Pat.", "Report")
+WIDTHS = (19, 10, 7, 5, 4, 5, 4, 11)
 
 
 class DashboardScreen(Screen):
     CSS_PATH = "dashboard.tcss"
     help_title = "Homes dashboard"
+    AUTO_FOCUS = "#homes"
     BINDINGS = [
-        Binding("enter", "open_home", "Open", id="dashboard.open", tooltip="Open the selected home"),
         Binding("v", "visit", "Visit", id="dashboard.visit", tooltip="Start or resume this month's visit"),
         Binding("t", "trends", "Trends", id="dashboard.trends", tooltip="Trends and patterns for the home"),
         Binding("a", "add_home", "Add home", id="dashboard.add", tooltip="Add a home"),
@@ -29,11 +32,12 @@ class DashboardScreen(Screen):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        # A one-line title instead of Header: the dashboard is the start-up screen, and every widget
+        # there costs start-up time (see visitor/bench.py).
+        yield Static("reg44 · Regulation 44 visits · homes", id="title-bar")
         yield Static("", id="banner", classes="banner hidden", markup=False)
-        table = DataTable(id="homes", cursor_type="row", zebra_stripes=True)
-        table.add_columns(*COLUMNS)
-        yield table
+        with VerticalScroll(id="homes-scroll"):
+            yield HomesTable(COLUMNS, WIDTHS, id="homes")
         yield Static("", id="legend", classes="muted")
         yield KeyFooter()
 
@@ -45,15 +49,14 @@ class DashboardScreen(Screen):
 
     def reload(self) -> None:
         app = self.app
-        table = self.query_one("#homes", DataTable)
+        table = self.query_one("#homes", HomesTable)
         banner = self.query_one("#banner", Static)
-        current = table.cursor_row
-        table.clear()
+        rows = []
         try:
             homes = app.store.homes()
             summaries = workflow.summaries(app.store)
             rule = app.store.settings()["report_deadline"]
-            broken = app.store.broken_files()
+            broken = app.store.quick_check()
         except (DataFileError, ValidationError, ValueError) as exc:
             banner.update(f"{exc}  Press R to restore the newest good backup.")
             banner.remove_class("hidden")
@@ -69,21 +72,17 @@ class DashboardScreen(Screen):
             report = "—"
             if s["last_visit"]:
                 report = "sent" if s["report_sent"] else workflow.report_label(s["last_visit"], rule, app.today)
-            table.add_row(home.name[:18], s["last_visit"] or "never", due.upper() if due == "overdue" else due,
-                          "yes" if app.store.has_draft(home.id) else "", str(s["open_recommendations"]),
-                          str(s["concerns"]), str(s["open_flags"]), report, key=home.id)
-        if homes:
-            table.move_cursor(row=min(max(current, 0), len(homes) - 1))
+            rows.append((home.id, (home.name, s["last_visit"] or "never", due.upper() if due == "overdue" else due,
+                                   "yes" if app.store.has_draft(home.id) else "", str(s["open_recommendations"]),
+                                   str(s["concerns"]), str(s["open_flags"]), report)))
+        table.set_rows(rows)
         self.query_one("#legend", Static).update(
             f"{len(homes)} home(s) · F1 lists every key" if homes else "No homes yet: press a to add one.")
 
     def selected(self) -> str | None:
-        table = self.query_one("#homes", DataTable)
-        if not table.row_count:
-            return None
-        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.query_one("#homes", HomesTable).selected_key
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_homes_table_selected(self, event: HomesTable.Selected) -> None:
         event.stop()
         self.action_open_home()
 
@@ -118,7 +117,10 @@ class DashboardScreen(Screen):
 
     def action_restore(self) -> None:
         restored = []
-        for problem in self.app.store.broken_files():
+        problems = self.app.store.broken_files()
+        if not problems:
+            self.notify("Every data file reads correctly; nothing to restore.")
+        for problem in problems:
             try:
                 used = self.app.store.restore(problem.path)
                 restored.append(f"{problem.path.name} from {used.name}")
