@@ -23,7 +23,6 @@ from pathlib import Path
 from tinydb import Query, TinyDB
 from tinydb.table import Document
 
-from visitor import checklist as checklists
 from visitor.locations import private_dir
 from visitor.model import Child, Home, ValidationError, Visit, check_visit_date, new_id, parse_date
 from visitor.storage import (
@@ -257,8 +256,10 @@ class Store:
         raise NotFound(f"There is no visit {visit_id!r} (see `reg44 visits HOME`).")
 
     def start_visit(self, home_id: str, day: str, *, announced: bool = False,
-                    checklist_id: str = checklists.DEFAULT_CHECKLIST) -> dict:
+                    checklist_id: str = "closed-culture") -> dict:
         """Begin a draft. One draft per home: finish or discard the open one first."""
+        from visitor import checklist as checklists
+
         home = self.home(home_id)
         current = self.draft(home_id)
         if current:
@@ -365,15 +366,17 @@ class Store:
         return record
 
     # -- checklists ---------------------------------------------------------------------------------
-    def snapshot_checklist(self, checklist: checklists.Checklist) -> None:
+    def snapshot_checklist(self, checklist) -> None:
         folder = private_dir(self.root / "checklists")
         path = folder / f"{checklist.id}.v{checklist.version}.json"
         if not path.exists():
             self.acquire()
             atomic_write(path, json.dumps(checklist.raw, ensure_ascii=False, indent=1).encode())
 
-    def checklist_for(self, visit: dict) -> checklists.Checklist:
+    def checklist_for(self, visit: dict):
         """The checklist version a visit started with, so old visits still read correctly."""
+        from visitor import checklist as checklists  # deferred: not needed to draw the dashboard
+
         path = self.root / "checklists" / f"{visit['checklist_id']}.v{visit['checklist_version']}.json"
         if path.exists():
             return checklists.load_file(path)

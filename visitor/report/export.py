@@ -19,7 +19,7 @@ def report_data(store: Store, visit: dict):
 
     home = store.home(visit["home_id"])
     children = store.children(home.id)
-    analysis = workflow.analyse_home(store, home.id, upto=visit["date"])
+    analysis = workflow.analyse_home(store, home.id, upto=visit["date"], months=13)  # the report shows ≤ 12 visits
     fired = {f.key for f in analysis.flags}
     patterns = [{**f.to_dict(), "raised_on": visit["date"]} for f in analysis.flags]
     for stored in store.flags(home.id):
