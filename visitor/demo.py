@@ -61,6 +61,8 @@ def _visit_days(today: date) -> list[date]:
 
 def build(store: Store, *, force: bool = False, today: date | None = None) -> dict:
     """Fill ``store`` with the demo set; refuse if it already holds homes unless ``force``."""
+    if {h.id for h in store.homes()} >= {h.id for h in HOMES}:
+        raise DemoExists(f"The demo data is already in {store.root}; nothing was changed.")
     if store.homes():
         if not force:
             raise DemoExists(f"{store.root} already holds data: use --force to add the demo homes anyway.")

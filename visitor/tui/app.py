@@ -31,10 +31,12 @@ class Reg44App(App):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Quit (drafts are already saved)", priority=True),
     ]
 
-    def __init__(self, data_dir: Path, *, today: date | None = None) -> None:
+    def __init__(self, data_dir: Path | None = None, *, today: date | None = None) -> None:
+        from visitor.locations import data_dir as default_data_dir
+
         self._started = time.perf_counter()
         super().__init__()
-        self.store = Store(data_dir)
+        self.store = Store(data_dir or default_data_dir())
         self.today = today or date.today()
         self.readonly = False
 
