@@ -46,7 +46,7 @@ def test_demo_refuses_to_overwrite_and_passes_check(data_dir):
     r = run_cli("demo", data=data_dir)
     assert r.returncode == 0, r.stderr
     r = run_cli("demo", data=data_dir)
-    assert r.returncode == 2 and "already holds data" in r.stderr
+    assert r.returncode == 2 and "demo data is already in" in r.stderr
     r = run_cli("check", data=data_dir)
     assert r.returncode == 0 and "all is well" in r.stdout, r.stdout
     homes = json.loads(run_cli("homes", "--json", data=data_dir).stdout)
@@ -82,3 +82,13 @@ def test_dump_and_load_via_cli(data_dir, tmp_path):
     bad.write_text(json.dumps({"format": "reg44-bundle", "version": 1, "checklists": [], "homes": [{"home": {"id": "X!"}}]}))
     r = run_cli("load", str(bad), data=other)
     assert r.returncode == 2 and "homes[0]" in r.stderr
+
+
+def test_demo_needs_force_beside_other_data(data_dir):
+    run_cli("home", "add", "--name", "My Own Home", data=data_dir)
+    r = run_cli("demo", data=data_dir)
+    assert r.returncode == 2 and "already holds data" in r.stderr
+    r = run_cli("demo", "--force", data=data_dir)
+    assert r.returncode == 0, r.stderr
+    names = [h["name"] for h in json.loads(run_cli("homes", "--json", data=data_dir).stdout)]
+    assert "My Own Home" in names and "Oak House" in names

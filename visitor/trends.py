@@ -362,25 +362,26 @@ def _advocacy(latest: dict, children: list[Child]) -> list[Flag]:
     ]
 
 
+def _latest(s: dict[str, Series], metric: str) -> Point | None:
+    """The latest point of a measure, if it has a value."""
+    series = s.get(metric)
+    point = series.latest if series else None
+    return point if point is not None and point.value is not None else None
+
+
 def _staffing(s: dict[str, Series], t: Thresholds) -> list[Flag]:
     flags = []
-    agency = s.get("agency_share")
-    if agency and agency.latest and agency.latest.value is not None and agency.latest.value > t.agency_share_percent:
-        p = agency.latest
+    if (p := _latest(s, "agency_share")) and p.value > t.agency_share_percent:
         flags.append(Flag("agency_share", "staffing", "High agency and bank staffing",
                           f"{_num(p.value)}% of shifts were covered by agency or bank staff at the visit of "
                           f"{_day(p.date)} (threshold {_num(t.agency_share_percent)}%).", MEDIUM, [p.visit_id],
                           "agency_share"))
-    under = s.get("shifts_below_planned")
-    if under and under.latest and under.latest.value is not None and under.latest.value > t.understaffed_shifts:
-        p = under.latest
+    if (p := _latest(s, "shifts_below_planned")) and p.value > t.understaffed_shifts:
         flags.append(Flag("understaffed", "staffing", "Shifts below planned staffing",
                           f"{_count(p.value, 'shift')} worked below planned staffing before the visit of "
                           f"{_day(p.date)} (threshold {t.understaffed_shifts}).", MEDIUM, [p.visit_id],
                           "shifts_below_planned"))
-    manager = s.get("registered_manager")
-    if manager and manager.latest and manager.latest.value == 0:
-        p = manager.latest
+    if (p := _latest(s, "registered_manager")) and p.value == 0:
         flags.append(Flag("no_registered_manager", "staffing", "No registered manager in post",
                           f"No registered manager was in post at the visit of {_day(p.date)}.", MEDIUM,
                           [p.visit_id], "registered_manager"))

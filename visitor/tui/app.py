@@ -59,6 +59,12 @@ class Reg44App(App):
         self.push_screen(DashboardScreen())
         self.log.info(f"reg44 ready in {time.perf_counter() - self._started:.3f}s")
 
+    def writable(self) -> bool:
+        """True if this copy may write; otherwise tells the visitor why not."""
+        if self.readonly:
+            self.notify("Read-only: another copy of reg44 is writing.", severity="warning")
+        return not self.readonly
+
     def action_help(self) -> None:
         from visitor.tui.screens.help import HelpScreen
 

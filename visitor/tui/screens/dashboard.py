@@ -107,10 +107,8 @@ class DashboardScreen(Screen):
     def action_add_home(self) -> None:
         from visitor.tui.screens.forms import home_form
 
-        if self.app.readonly:
-            self.notify("Read-only: another copy of reg44 is writing.", severity="warning")
-            return
-        self.app.push_screen(home_form(self.app.store), lambda home: home and self.reload())
+        if self.app.writable():
+            self.app.push_screen(home_form(self.app.store), lambda home: home and self.reload())
 
     def action_reload(self) -> None:
         self.reload()

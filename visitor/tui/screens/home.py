@@ -106,13 +106,13 @@ class HomeScreen(Screen):
     def action_add_child(self) -> None:
         from visitor.tui.screens.forms import child_form
 
-        if self._writable():
+        if self.app.writable():
             self.app.push_screen(child_form(self.app.store, self.home_id), lambda c: c and self.reload())
 
     def action_edit(self) -> None:
         from visitor.tui.screens.forms import child_form, home_form
 
-        if not self._writable():
+        if not self.app.writable():
             return
         if self.query_one(TabbedContent).active == "children" and (child_id := self._selected("#children-table")):
             child = self.app.store.child(self.home_id, child_id)
@@ -148,8 +148,3 @@ class HomeScreen(Screen):
             self.notify("Finalise the visit before exporting its reports.", severity="warning")
             return
         self.app.push_screen(ExportScreen(visit_id))
-
-    def _writable(self) -> bool:
-        if self.app.readonly:
-            self.notify("Read-only: another copy of reg44 is writing.", severity="warning")
-        return not self.app.readonly

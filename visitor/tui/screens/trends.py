@@ -118,8 +118,7 @@ class TrendsScreen(Screen):
     def action_resolve(self) -> None:
         from visitor.tui.screens.forms import prompt_form
 
-        if self.app.readonly:
-            self.notify("Read-only: another copy of reg44 is writing.", severity="warning")
+        if not self.app.writable():
             return
         self.action_tab("patterns")
         index = self.query_one("#flags", OptionList).highlighted

@@ -33,8 +33,7 @@ def open_visit(app, home_id: str) -> None:
     if draft:
         app.push_screen(VisitScreen(draft))
         return
-    if app.readonly:
-        app.notify("Read-only: another copy of reg44 is writing.", severity="warning")
+    if not app.writable():
         return
     home = store.home(home_id)
     app.push_screen(start_visit_form(store, home, app.today.isoformat()),

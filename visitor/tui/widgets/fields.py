@@ -41,19 +41,9 @@ class YesNoField(Static, can_focus=True):
         self.post_message(FieldChanged(self.field_key, value))
 
 
-class NumberField(Input):
-    """A number typed as text: nonsense is kept on screen with an inline message, never thrown away."""
-
-    def __init__(self, field_key: str, value: object = None, **kw) -> None:
-        super().__init__("" if value is None else str(value), **kw)
-        self.field_key = field_key
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        event.stop()
-        self.post_message(FieldChanged(self.field_key, event.value))
-
-
 class LineField(Input):
+    """One line of text; every keystroke is posted as it is typed."""
+
     def __init__(self, field_key: str, value: object = None, **kw) -> None:
         super().__init__("" if value is None else str(value), **kw)
         self.field_key = field_key
@@ -61,6 +51,10 @@ class LineField(Input):
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         self.post_message(FieldChanged(self.field_key, event.value))
+
+
+class NumberField(LineField):
+    """A number typed as text: nonsense is kept on screen with an inline message, never thrown away."""
 
 
 class NotesField(TextArea):
