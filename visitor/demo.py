@@ -7,7 +7,7 @@ draft, answer, finalise), so the demo also exercises the rules a visitor's own v
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, timedelta
 
 from visitor import checklist as checklists
 from visitor import workflow
@@ -83,7 +83,11 @@ def build(store: Store, *, force: bool = False, today: date | None = None) -> di
         for step, day in enumerate(days):
             visit = store.start_visit(home.id, day.isoformat(), announced=step % 3 == 0)
             _fill(store, visit, checklist, step, rng, drifting=home.id == "oak-house")
-            workflow.finalise(store, visit)
+            final = workflow.finalise(store, visit)
+            if step < len(days) - 1:  # earlier reports were sent; the latest is still to go
+                sent_on = (day + timedelta(days=9)).isoformat()
+                workflow.record_distribution(store, final["id"], "Ofsted (HMCI)", "ofsted", sent_on)
+                workflow.record_distribution(store, final["id"], home.provider, "provider", sent_on)
     draft = store.start_visit("willow-lodge", today.isoformat(), announced=False)
     draft["answers"].update({"registered_manager": "yes", "shifts_planned": 62, "shifts_below_planned": 1})
     draft["cursor"] = {"section": "staffing", "field": "a:agency_share"}

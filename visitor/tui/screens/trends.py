@@ -80,7 +80,9 @@ class TrendsScreen(Screen):
         flags.clear_options()
         for flag in self.flags:
             state = "" if flag.get("active", True) else " (not seen at the latest visit)"
-            flags.add_option(Option(f"{'‼' if flag.get('severity') == 'high' else '•'} {flag['title']}{state}"))
+            who = ", ".join(self.names.get(c, "a child") for c in flag.get("children", []))
+            who = f" — {who}" if who else ""
+            flags.add_option(Option(f"{'‼' if flag.get('severity') == 'high' else '•'} {flag['title']}{who}{state}"))
         if not self.flags:
             flags.add_option(Option("No open patterns of concern.", disabled=True))
         else:
