@@ -107,11 +107,13 @@ def test_erase_child_keeps_counts(store):
     complete(store, visit)
     visit["child_answers"][child.id]["views"] = "AB said they miss their sister."
     visit["notes"][f"seen_alone:{child.id}"] = "AB note"
+    visit["notes"]["outside_scrutiny"] = "The social worker for AB visited; ABC is not a code."
     workflow.finalise(store, visit)
     record = store.erase_child("test-home", child.id, "Request from the placing authority")
     assert record["visits"] == 1
     stored = store.visits("test-home")[0]
     assert stored["child_answers"][child.id]["seen_alone"] == "yes"
     assert "sister" not in json.dumps(stored)
+    assert stored["notes"]["outside_scrutiny"] == "The social worker for [erased] visited; ABC is not a code."
     assert store.child("test-home", child.id).code == "[erased]"
     assert store.erasures("test-home")[0]["reason"] == "Request from the placing authority"

@@ -353,12 +353,12 @@ class Store:
         db.table("children").update({**child.to_dict(), "code": "[erased]"}, Query().id == child_id)
         touched = 0
         for doc in db.table("visits").all():
-            changed = _erase_from_visit(doc, child_id)
+            changed = _erase_from_visit(doc, child_id, child.code)
             if changed:
                 db.table("visits").update(doc, doc_ids=[doc.doc_id])
                 touched += 1
         draft = self.draft(home_id)
-        if draft and _erase_from_visit(draft, child_id):
+        if draft and _erase_from_visit(draft, child_id, child.code):
             self.save_draft(draft)
             touched += 1
         record = {"child_id": child_id, "on": _now(), "reason": reason.strip()[:2000], "visits": touched}
@@ -426,8 +426,28 @@ class Store:
         return used
 
 
-def _erase_from_visit(visit: dict, child_id: str) -> bool:
+def _erase_from_visit(visit: dict, child_id: str, code: str) -> bool:
+    """Blank the child's own words and notes, and their code wherever the visitor wrote it as a word."""
+    import re
+
     changed = False
+    pattern = re.compile(rf"(?<![\w]){re.escape(code)}(?![\w])") if code and code != "[erased]" else None
+
+    def scrub(node):
+        nonlocal changed
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key not in ("id", "home_id", "date", "checklist_id", "visit_id"):
+                    node[key] = scrub(value)
+        elif isinstance(node, list):
+            return [scrub(v) for v in node]
+        elif isinstance(node, str) and pattern is not None and node not in ("yes", "no", "not known") \
+                and pattern.search(node):
+            changed = True
+            return pattern.sub("[erased]", node)
+        return node
+
+    scrub(visit)
     answers = visit.get("child_answers", {}).get(child_id)
     if answers:
         for key in list(answers):
