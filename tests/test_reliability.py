@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import select
@@ -12,11 +11,10 @@ import time
 import pytest
 
 from conftest import run_cli
-from helpers import add_child, add_home, complete, monthly
-from visitor import bundle, editing, workflow
+from helpers import add_child, add_home, monthly
+from visitor import bundle, editing
 from visitor.autosave import Autosaver
 from visitor.checklist import load_shipped
-from visitor.model import ValidationError
 from visitor.storage import DataLock, read_tables
 from visitor.store import Store
 

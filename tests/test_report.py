@@ -131,7 +131,7 @@ def test_own_children_stay_identifiable(demo_store, tmp_path):
 def test_free_text_mentioning_another_child_is_redacted(store, tmp_path):
     add_home(store)
     mine = add_child(store, "test-home", "MN", "Mine Council")
-    other = add_child(store, "test-home", "QZ", "Other Council")
+    add_child(store, "test-home", "QZ", "Other Council")
     visit = complete(store, store.start_visit("test-home", monthly(1)[0]))
     visit["child_answers"][mine.id]["views"] = "MN said QZ shouts at night."
     visit["notes"]["outside_scrutiny"] = "Other Council social worker visited QZ."
@@ -151,7 +151,7 @@ def test_bad_text_corpus_exports_cleanly(store, tmp_path):
     child = add_child(store, "test-home", "AB")
     visit = complete(store, store.start_visit("test-home", monthly(1)[0]))
     for n, text in enumerate(BAD_TEXT):
-        visit["notes"][f"outside_scrutiny"] = "\n".join(BAD_TEXT)
+        visit["notes"]["outside_scrutiny"] = "\n".join(BAD_TEXT)
     visit["child_answers"][child.id]["views"] = BAD_TEXT[3] + BAD_TEXT[4]
     visit["opinions"]["safeguarded"]["reasons"] = BAD_TEXT[0] + BAD_TEXT[1]
     visit["recommendations"] = [{"text": BAD_TEXT[2] + BAD_TEXT[7], "reference": "Reg 12", "timescale": BAD_TEXT[5]}]

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 import textwrap
-from datetime import date
 
 import pytest
 
@@ -17,7 +14,7 @@ from visitor.store import Store
 from visitor.tui.app import Reg44App
 from visitor.tui.screens.dashboard import DashboardScreen
 from visitor.tui.screens.visit import VisitScreen
-from visitor.tui.widgets.fields import ChoiceField, LineField, NotesField, NumberField, YesNoField
+from visitor.tui.widgets.fields import ChoiceField, NotesField, NumberField, YesNoField
 
 SIZE = (80, 24)
 YES_IS_CONCERN = {"locked_doors", "restrictions", "staff_routines"}
@@ -258,7 +255,6 @@ async def test_broken_file_shown_and_restored_from_app(one_home):
     add_child(store, "test-home", "CD")  # first rewrite takes a backup
     store.close()
     path = one_home / "homes" / "test-home.json"
-    good = path.read_bytes()
     path.write_text("{ broken")
     app = Reg44App(one_home)
     async with app.run_test(size=SIZE) as pilot:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from visitor import model
-from visitor.model import ValidationError
 
 KINDS = ("yesno", "count", "number", "percent", "choice", "text")
 YESNO = ("yes", "no", "not known")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import time
 from datetime import datetime
 from pathlib import Path
@@ -274,7 +273,3 @@ def _lock_fd(fd: int) -> None:
         return
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
-
-def copy_private(src: Path, dst: Path) -> None:  # pragma: no cover - small helper for exports
-    shutil.copyfile(src, dst)
-    os.chmod(dst, 0o600)

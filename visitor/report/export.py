@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 
-from visitor import trends, workflow
+from visitor import workflow
 from visitor.locations import private_dir
 from visitor.model import ValidationError, open_recommendations
 from visitor.report.audience import LABELS, Audience
@@ -72,5 +71,3 @@ def export_visit(store: Store, visit_id: str, kind: str, *, authority: str | Non
         paths.append(path)
     return paths
 
-
-__all__ = ["export_visit", "report_data", "file_name", "trends", "date"]

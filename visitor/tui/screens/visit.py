@@ -12,7 +12,7 @@ from textual.widgets import Button, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from visitor.tui.widgets.footer import KeyFooter
-from visitor import completeness, editing, trends, workflow
+from visitor import editing, trends, workflow
 from visitor.autosave import Autosaver
 from visitor.checklist import Item
 from visitor.model import (OPINION_ANSWERS, PEOPLE_ROLES, RATINGS, RECORD_STATUSES, RECORD_TYPES, ValidationError,
