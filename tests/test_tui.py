@@ -40,6 +40,15 @@ async def wait_saved(pilot, screen):
     await pilot.pause()
 
 
+async def begin_visit(pilot) -> VisitScreen:
+    """From the dashboard: start a visit to the selected home, accepting today's date."""
+    await pilot.press("v", "ctrl+s")
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, VisitScreen)
+    return screen
+
+
 async def answer_focused(pilot, app, handled: set) -> None:
     widget = app.focused
     key = getattr(widget, "field_key", None)
@@ -113,9 +122,7 @@ async def test_whole_visit_from_dashboard_to_final_with_keys_only(one_home):
 async def test_autosave_after_each_change_and_validation_message(one_home):
     app = Reg44App(one_home)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("v", "ctrl+s")
-        await pilot.pause()
-        screen = app.screen
+        screen = await begin_visit(pilot)
         await pilot.press("ctrl+n", "ctrl+n")  # restraint section
         await pilot.pause()
         assert screen.section == "restraint"
@@ -182,9 +189,7 @@ def test_killed_mid_visit_resumes_at_same_section_and_field(one_home):
 async def test_finalise_refuses_incomplete_visit_and_jumps_to_gap(one_home):
     app = Reg44App(one_home)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("v", "ctrl+s")
-        await pilot.pause()
-        screen = app.screen
+        screen = await begin_visit(pilot)
         await pilot.press("f5")
         await pilot.pause()
         assert screen.query_one("#finalise").disabled
@@ -200,9 +205,7 @@ async def test_finalise_refuses_incomplete_visit_and_jumps_to_gap(one_home):
 async def test_concern_key_marks_item_with_note(one_home):
     app = Reg44App(one_home)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("v", "ctrl+s")
-        await pilot.pause()
-        screen = app.screen
+        screen = await begin_visit(pilot)
         await pilot.press("ctrl+g")
         await pilot.pause()
         await pilot.press("2", "enter")
@@ -271,9 +274,7 @@ async def test_broken_file_shown_and_restored_from_app(one_home):
 async def test_failed_save_is_reported_and_retried(one_home, monkeypatch):
     app = Reg44App(one_home)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("v", "ctrl+s")
-        await pilot.pause()
-        screen = app.screen
+        screen = await begin_visit(pilot)
         await pilot.press("ctrl+n", "ctrl+n")
         await pilot.pause()
         real = app.store.save_draft
@@ -371,9 +372,7 @@ async def test_hostile_input_in_forms_gets_messages_and_keeps_typing(one_home):
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)
-        await pilot.press("v", "ctrl+s")
-        await pilot.pause()
-        screen = app.screen
+        screen = await begin_visit(pilot)
         await pilot.press("ctrl+n", "ctrl+n")
         await pilot.pause()
         for raw, message in (("-1", "less than 0"), ("1e99", "whole number"), ("abc", "whole number"),
