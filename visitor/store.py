@@ -16,7 +16,6 @@ Every file goes through ``storage.AtomicStorage``: atomic, schema-stamped, never
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 
@@ -58,6 +57,7 @@ class Store:
         self.backups = Backups(self.root, self.root / "backups")
         self.lock = DataLock(self.root)
         self._cache: dict[Path, tuple[tuple[int, int, int], dict]] = {}
+        self._checklists: dict[tuple[str, int], object] = {}
 
     # -- plumbing -----------------------------------------------------------------------------------
     def acquire(self) -> None:
@@ -374,7 +374,17 @@ class Store:
             atomic_write(path, json.dumps(checklist.raw, ensure_ascii=False, indent=1).encode())
 
     def checklist_for(self, visit: dict):
-        """The checklist version a visit started with, so old visits still read correctly."""
+        """The checklist version a visit started with, so old visits still read correctly.
+
+        Parsed once per store: a version's snapshot is written once and never changed, and this is called
+        per visit row and on the walkthrough's refresh after each edit.
+        """
+        key = (visit["checklist_id"], visit["checklist_version"])
+        if key not in self._checklists:
+            self._checklists[key] = self._load_checklist(visit)
+        return self._checklists[key]
+
+    def _load_checklist(self, visit: dict):
         from visitor import checklist as checklists  # deferred: not needed to draw the dashboard
 
         path = self.root / "checklists" / f"{visit['checklist_id']}.v{visit['checklist_version']}.json"
@@ -469,6 +479,3 @@ def _known(cls, row: dict) -> dict:
 def _now() -> str:
     return datetime.now().replace(microsecond=0).isoformat()
 
-
-def file_mode(path: Path) -> int:
-    return os.stat(path).st_mode & 0o777

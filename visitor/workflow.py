@@ -63,18 +63,15 @@ def analyse_home(store: Store, home_id: str, *, draft: dict | None = None, month
     return trends.analyse(home_id, visits, store.children(home_id), checklist, thresholds(store), months)
 
 
-def refresh_home(store: Store, home_id: str, *, replay: bool = False) -> dict:
-    """Recompute patterns as at the latest visit (``replay``: at every visit in turn) and the summary."""
+def refresh_home(store: Store, home_id: str) -> dict:
+    """Recompute the patterns as at the latest visit, keep the flags they raise, and refresh the summary."""
     from visitor import trends
 
     visits = store.visits(home_id)
     stored = store.flags(home_id)
-    targets = visits if replay else visits[-1:]
-    analysis = None
-    for visit in targets:
-        analysis = analyse_home(store, home_id, upto=visit["date"])
-        stored = trends.merge_flags(stored, analysis.flags, visit)
     if visits:
+        analysis = analyse_home(store, home_id, upto=visits[-1]["date"])
+        stored = trends.merge_flags(stored, analysis.flags, visits[-1])
         store.save_flags(home_id, stored)
     summary = summarise(store, home_id, stored)
     store.save_summary(home_id, summary)
