@@ -117,3 +117,37 @@ def test_erase_child_keeps_counts(store):
     assert stored["notes"]["outside_scrutiny"] == "The social worker for [erased] visited; ABC is not a code."
     assert store.child("test-home", child.id).code == "[erased]"
     assert store.erasures("test-home")[0]["reason"] == "Request from the placing authority"
+
+
+def test_two_erased_children_may_share_the_erased_code(store):
+    add_home(store)
+    for code in ("AB", "CD"):
+        child = add_child(store, "test-home", code)
+        store.erase_child("test-home", child.id, "Placing authority request")
+    from visitor.model import Child
+
+    again = Child("c-copy", "test-home", "[erased]", "Testshire Council", admitted="2016-01-01", erased="2024-01-01")
+    store.add_child("test-home", again)  # a pull or load bringing a third erased child is not a clash
+    assert sum(1 for c in store.children("test-home") if c.erased) == 3
+
+
+def test_summary_rows_change_without_touching_what_was_read_before(store, data_dir):
+    """The index is copied shallowly per operation: an aborted change must not leak into cached rows."""
+    add_home(store)
+    add_home(store, "second", "Second House")
+    store.save_summary("test-home", {"visits": 1})
+    before = store.summaries()
+    try:
+        with store.transaction():
+            store.save_summary("test-home", {"visits": 2})
+            store.save_summary("second", {"visits": 7})
+            assert store.summaries()["test-home"]["visits"] == 2
+            raise RuntimeError("abandon")
+    except RuntimeError:
+        pass
+    assert before["test-home"]["visits"] == 1 and store.summaries()["test-home"]["visits"] == 1
+    assert "second" not in store.summaries()
+    with store.transaction():
+        store.save_summary("second", {"visits": 7})
+        store.update_home(store.home("second"))  # a TinyDB edit of the same file after a row swap
+    assert Store(data_dir, readonly=True).summaries()["second"]["visits"] == 7

@@ -64,9 +64,10 @@ class Autosaver:
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self._pending is not None or self._closed)
-                if self._pending is None and self._closed:
+                doc = self._pending
+                if doc is None:  # woken with nothing pending: only close() does that
                     return
-                doc, self._pending, self._busy = self._pending, None, True
+                self._pending, self._busy = None, True
             try:
                 self._save(doc)
             except Exception as exc:  # reported to the visitor; the state is kept for a retry

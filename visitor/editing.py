@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from visitor.checklist import Checklist
 from visitor.model import (OPINION_ANSWERS, PEOPLE_ROLES, RATINGS, RECORD_STATUSES, ValidationError, choice,
-                           clean_text, new_id)
+                           clean_text, new_id, STANDARD_KEYS)
 
 OPINION_KEYS = ("safeguarded", "wellbeing")
 CONFLICT_KEYS = ("declaration", "discovered_after", "reason_not_declared")
-REC_FIELDS = ("text", "reference", "timescale")
+REC_FIELDS = ("text", "reference", "timescale", "standard")
 RECORD_FIELDS = ("status", "period", "notes")
 PEOPLE_FIELDS = ("role", "private", "notes")
 
@@ -87,7 +87,11 @@ def _apply(visit: dict, checklist: Checklist, key: str, raw: object) -> None:
     elif kind == "r":
         index, _, part = rest.partition(":")
         rec = _row(visit["recommendations"], index, "recommendation")
-        rec[choice(part, REC_FIELDS, "recommendation field")] = clean_text(raw, part, limit=5000)
+        part = choice(part, REC_FIELDS, "recommendation field")
+        if part == "standard":
+            rec[part] = "" if _empty(raw) else choice(raw, STANDARD_KEYS, "quality standard")
+        else:
+            rec[part] = clean_text(raw, part, limit=5000)
     elif kind == "p":
         index, _, part = rest.partition(":")
         person = _row(visit["people"], index, "person")
@@ -122,7 +126,8 @@ def _row(rows: list, index: str, what: str) -> dict:
 
 
 def add_recommendation(visit: dict) -> int:
-    visit["recommendations"].append({"id": new_id("r"), "text": "", "reference": "", "timescale": "", "response": ""})
+    visit["recommendations"].append({"id": new_id("r"), "text": "", "reference": "", "timescale": "", "response": "",
+                                     "standard": ""})
     return len(visit["recommendations"]) - 1
 
 
@@ -172,7 +177,10 @@ def current_value(visit: dict, key: str) -> object:
     if kind in ("r", "p"):
         index, _, part = rest.partition(":")
         rows = visit["recommendations" if kind == "r" else "people"]
-        return rows[int(index)].get(part, "") if index.isdigit() and int(index) < len(rows) else ""
+        value = rows[int(index)].get(part, "") if index.isdigit() and int(index) < len(rows) else ""
+        if kind == "p" and part == "private" and isinstance(value, bool):
+            return "yes" if value else "no"  # stored as true/false, shown (and typed) as yes/no
+        return value
     if kind == "rec":
         record_key, _, part = rest.partition(":")
         return visit["records"].get(record_key, {}).get(part, "")

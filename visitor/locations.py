@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from visitor.storage.paths import private_dir  # noqa: F401 - re-exported for the report writer
+
 ENV_DATA = "REG44_DATA"
 ENV_EXPORTS = "REG44_EXPORTS"
 
@@ -26,13 +28,3 @@ def exports_dir(explicit: str | os.PathLike | None = None) -> Path:
         return Path(explicit).expanduser().resolve()
     env = os.environ.get(ENV_EXPORTS)
     return Path(env).expanduser().resolve() if env else Path.cwd() / "exports"
-
-
-def private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents we create) owner-only: the data is about children."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        os.chmod(path, 0o700)
-    except OSError:
-        pass
-    return path

@@ -12,6 +12,7 @@ import secrets
 import unicodedata
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
+from datetime import date as _date  # the field ``Visit.date`` shadows the type inside the class
 
 SETTING_TYPES = (
     "children's home",
@@ -54,6 +55,21 @@ RECORD_TYPES = (
     ("visitors_book", "Visitors' book"),
 )
 VISIT_STATUSES = ("draft", "final")
+# The nine Quality Standards (regs 6-14): (key, regulation, title). Recommendations are tallied by them.
+QUALITY_STANDARDS = (
+    ("quality-purpose", 6, "Quality and purpose of care"),
+    ("views-wishes", 7, "Children's views, wishes and feelings"),
+    ("education", 8, "Education"),
+    ("enjoyment", 9, "Enjoyment and achievement"),
+    ("health", 10, "Health and well-being"),
+    ("relationships", 11, "Positive relationships"),
+    ("protection", 12, "Protection of children"),
+    ("leadership", 13, "Leadership and management"),
+    ("care-planning", 14, "Care planning"),
+)
+STANDARD_KEYS = tuple(key for key, _, _ in QUALITY_STANDARDS)
+PROVIDER_RESPONSES = ("accepted", "accepted in part", "not accepted")
+CORRECTION_OUTCOMES = ("accepted", "not accepted")
 
 MAX_TEXT = 200_000
 _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .\-]{0,11}$")
@@ -96,6 +112,20 @@ def optional_date(value: object, what: str) -> date | None:
     return parse_date(value, what)
 
 
+def encodable(value: str) -> bool:
+    """False for text holding lone surrogates (invalid bytes on a command line, ``\\ud800`` in JSON).
+
+    Free text keeps them (the files store them losslessly); names refuse them, as they are printed
+    and used in file names, where they cannot be written as UTF-8."""
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def clean_text(value: object, what: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
     """Text as typed, minus NUL; refused only if it is not text, missing when required, or huge."""
     if value is None:
@@ -108,6 +138,25 @@ def clean_text(value: object, what: str, *, required: bool = False, limit: int =
     if len(value) > limit:
         raise ValidationError(f"The {what} is too long ({len(value):,} characters; at most {limit:,}).")
     return value
+
+
+def clean_line(value: object, what: str, *, required: bool = False, limit: int = 200) -> str:
+    """A name or label shown on one line: as ``clean_text``, trimmed, and refused if it holds control characters
+    (a new line would break a listing; an escape sequence would drive the terminal it is printed on)."""
+    raw = value if isinstance(value, str) else ""
+    text = clean_text(value, what, required=required, limit=limit).strip()
+    # Checked on what was typed too: clean_text drops NUL, and a name is refused rather than silently changed.
+    if any(unicodedata.category(ch) == "Cc" for ch in text) or "\x00" in raw:
+        raise ValidationError(f"The {what} cannot contain control characters (new lines, tabs or escapes).")
+    return text
+
+
+def clean_name(value: object, what: str, *, required: bool = False, limit: int = 200) -> str:
+    """``clean_line``, and no broken characters either: a name is printed and may become part of a file name."""
+    text = clean_line(value, what, required=required, limit=limit)
+    if not encodable(text):
+        raise ValidationError(f"The {what} holds a broken character (got {_show(text)}).")
+    return text
 
 
 def whole_number(value: object, what: str, *, minimum: int = 0, maximum: int = 100_000) -> int:
@@ -180,14 +229,12 @@ class Home:
             raise ValidationError(
                 f"The home id {_show(self.id)} must be lower-case letters, digits and dashes."
             )
-        self.name = clean_text(self.name, "home's name", required=True, limit=200).strip()
-        if any(ord(c) < 32 for c in self.name):
-            raise ValidationError("The home's name cannot contain control characters.")
+        self.name = clean_name(self.name, "home's name", required=True)
         self.urn = clean_text(self.urn, "Ofsted URN", limit=20).strip()
         if self.urn and not re.fullmatch(r"[A-Za-z]{0,3}\d{5,8}", self.urn):
             raise ValidationError(f"The Ofsted URN {_show(self.urn)} should look like SC123456.")
         for name in ("provider", "registered_manager", "responsible_individual", "la_area"):
-            setattr(self, name, clean_text(getattr(self, name), name.replace("_", " "), limit=200).strip())
+            setattr(self, name, clean_name(getattr(self, name), name.replace("_", " ")))
         self.places = whole_number(self.places, "number of registered places", maximum=200)
         self.setting_type = choice(self.setting_type, SETTING_TYPES, "type of setting")
         if self.registered_on:
@@ -202,7 +249,7 @@ class Home:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Home":
+    def from_dict(cls, data: object) -> "Home":  # anything: not a JSON object is a ValidationError
         return _from_dict(cls, data, "home").validate()
 
 
@@ -227,7 +274,7 @@ class Child:
         if self.erased:
             self.code = "[erased]"
         else:
-            code = clean_text(self.code, "child's initials or code", required=True, limit=40).strip()
+            code = clean_name(self.code, "child's initials or code", required=True, limit=40)
             if not _CODE_RE.match(code):
                 raise ValidationError(
                     "Use the child's initials or a short code (up to 12 letters or digits), never a full name."
@@ -235,9 +282,7 @@ class Child:
             if " " in code and len(code.split()) > 2:
                 raise ValidationError("That looks like a name: use initials or a code instead.")
             self.code = code
-        self.placing_authority = clean_text(
-            self.placing_authority, "placing authority", required=True, limit=120
-        ).strip()
+        self.placing_authority = clean_name(self.placing_authority, "placing authority", required=True, limit=120)
         self.communication = choice(self.communication, COMMUNICATION, "communication")
         self.advocate = choice(self.advocate, ADVOCACY, "advocacy")
         if self.distance_miles not in (None, ""):
@@ -267,7 +312,7 @@ class Child:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Child":
+    def from_dict(cls, data: object) -> "Child":  # anything: not a JSON object is a ValidationError
         return _from_dict(cls, data, "child").validate()
 
 
@@ -312,6 +357,10 @@ class Visit:
     conflict: dict = field(default_factory=_conflict)
     distribution: list = field(default_factory=list)
     addenda: list = field(default_factory=list)
+    shared: dict = field(default_factory=dict)
+    corrections: list = field(default_factory=list)
+    responses: dict = field(default_factory=dict)
+    finalised_by: dict = field(default_factory=dict)
     cursor: dict = field(default_factory=dict)
     created: str = ""
     finalised: str = ""
@@ -333,7 +382,8 @@ class Visit:
             ("visitor", dict), ("answers", dict), ("notes", dict), ("flagged", list), ("invalid", dict),
             ("child_answers", dict), ("people", list), ("records", dict), ("earlier", dict),
             ("opinions", dict), ("recommendations", list), ("conflict", dict), ("distribution", list),
-            ("addenda", list), ("cursor", dict),
+            ("addenda", list), ("cursor", dict), ("shared", dict), ("corrections", list), ("responses", dict),
+            ("finalised_by", dict),
         ):
             if not isinstance(getattr(self, name), kind):
                 raise ValidationError(f"The visit's {name} must be a {'list' if kind is list else 'mapping'}.")
@@ -347,9 +397,13 @@ class Visit:
             choice(person.get("role"), PEOPLE_ROLES, "role of a person spoken to")
         for key in ("safeguarded", "wellbeing"):
             opinion = self.opinions.setdefault(key, {"answer": "", "reasons": ""})
+            if not isinstance(opinion, dict):
+                raise ValidationError(f"The visit's opinion {key!r} must be a mapping.")
             if opinion.get("answer"):
                 choice(opinion["answer"], OPINION_ANSWERS, "opinion")
         for rec_id, progress in self.earlier.items():
+            if not isinstance(progress, dict):
+                raise ValidationError("Each rating of an earlier recommendation must be a mapping.")
             if progress.get("rating"):
                 choice(progress["rating"], RATINGS, "progress rating")
         return self
@@ -358,11 +412,11 @@ class Visit:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Visit":
+    def from_dict(cls, data: object) -> "Visit":  # anything: not a JSON object is a ValidationError
         return _from_dict(cls, data, "visit").validate()
 
     @property
-    def day(self) -> date:
+    def day(self) -> "_date":
         return parse_date(self.date)
 
     @property
@@ -377,16 +431,55 @@ def validate_recommendation(rec: dict) -> dict:
     rec["reference"] = clean_text(rec.get("reference", ""), "regulation or quality standard", limit=200)
     rec["timescale"] = clean_text(rec.get("timescale", ""), "timescale", limit=200)
     rec["response"] = clean_text(rec.get("response", ""), "manager's response", limit=20000)
+    rec["standard"] = choice(rec.get("standard") or "", ("",) + STANDARD_KEYS, "quality standard")
     if not rec.get("id"):
         rec["id"] = new_id("r")
     return rec
 
 
+_REG_RE = re.compile(r"\b(reg(?:ulation)?s?\.?|qs|quality standard)\s*(\d{1,2})\b", re.IGNORECASE)
+
+
+def standard_of(rec: dict) -> str:
+    """The recommendation's quality standard key: as chosen, else read from its reference ("Reg 12",
+    "QS 7" — the standards are numbered 1-9 for regs 6-14 — or a standard's title), else ""."""
+    if rec.get("standard") in STANDARD_KEYS:
+        return rec["standard"]
+    by_reg = {reg: key for key, reg, _ in QUALITY_STANDARDS}
+    for match in _REG_RE.finditer(rec.get("reference") or ""):
+        number = int(match.group(2))
+        reg = number if match.group(1).lower().startswith("reg") else number + 5
+        if reg in by_reg:
+            return by_reg[reg]
+    reference = (rec.get("reference") or "").lower()
+    for key, _, title in QUALITY_STANDARDS:
+        if title.lower() in reference:
+            return key
+    return ""
+
+
+def standard_title(key: str) -> str:
+    for k, reg, title in QUALITY_STANDARDS:
+        if k == key:
+            return f"{title} (reg {reg})"
+    return "No quality standard given"
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls) -> tuple[str, ...]:
+    """A record class's field names, looked up once (``dataclasses.fields`` is slow per visit of a bundle)."""
+    if cls not in _FIELD_NAMES:
+        _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return _FIELD_NAMES[cls]
+
+
 def _from_dict(cls, data: object, what: str):
     if not isinstance(data, dict):
         raise ValidationError(f"A {what} must be a JSON object (got {_show(data)}).")
-    names = {f.name for f in fields(cls)}
-    missing = [f.name for f in fields(cls) if f.name in ("id", "home_id", "name", "date", "code") and f.name not in data]
+    names = _field_names(cls)
+    missing = [name for name in names if name in ("id", "home_id", "name", "date", "code") and name not in data]
     if missing:
         raise ValidationError(f"A {what} is missing {', '.join(missing)}.")
     try:
@@ -410,8 +503,8 @@ def check_visit_date(home: Home, day: date, existing_dates: set[str]) -> None:
 def open_recommendations(final_visits: list[dict]) -> list[dict]:
     """Recommendations from earlier visits not yet rated met or no longer relevant, oldest first.
 
-    Each carries ``visit_id``, ``visit_date`` and its latest ``progress`` (or None), and ``history``:
-    the ratings given to it at later visits, in order.
+    Each carries ``visit_id``, ``visit_date`` and its latest ``progress`` (or None), ``history``: the
+    ratings given to it at later visits, in order, and ``provider_response`` (or None).
     """
     recs: dict[str, dict] = {}
     for visit in sorted(final_visits, key=lambda v: v["date"]):
@@ -420,7 +513,8 @@ def open_recommendations(final_visits: list[dict]) -> list[dict]:
                 recs[rec_id]["history"].append({"visit_id": visit["id"], "date": visit["date"], **progress})
                 recs[rec_id]["progress"] = progress
         for rec in visit.get("recommendations", []):
-            recs[rec["id"]] = {**rec, "visit_id": visit["id"], "visit_date": visit["date"], "progress": None, "history": []}
+            recs[rec["id"]] = {**rec, "visit_id": visit["id"], "visit_date": visit["date"], "progress": None, "history": [],
+                               "provider_response": visit.get("responses", {}).get(rec["id"])}
     return [r for r in recs.values() if not (r["progress"] and r["progress"].get("rating") in CLOSED_RATINGS)]
 
 

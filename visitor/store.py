@@ -16,23 +16,37 @@ Every file goes through ``storage.AtomicStorage``: atomic, schema-stamped, never
 from __future__ import annotations
 
 import json
+import os
+import re
+import time
+from collections import OrderedDict
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Iterator
 
 from tinydb import Query, TinyDB
-from tinydb.table import Document
+from tinydb.storages import Storage
+from tinydb.table import Document, Table
 
-from visitor.locations import private_dir
 from visitor.model import Child, Home, ValidationError, Visit, check_visit_date, new_id, parse_date
-from visitor.storage import (
-    AtomicStorage,
-    Backups,
+from visitor.storage import journal, records
+from visitor.storage.files import (
     DataFileError,
     DataLock,
     ReadOnlyError,
-    atomic_write,
+    SchemaTooNewError,
+    dump_tables,
+    fsync_dir,
+    parse_json,
     parse_tables,
+    read_file,
+    refuse_special,
+    atomic_write,
+    write_new,
 )
+from visitor.storage.paths import inner_dir, inside, no_linked_folders, private_dir, readable_by_others
+from visitor.storage.snapshots import Snapshots, check_file, data_files
 
 DEFAULT_SETTINGS = {
     "profile": {"name": "", "organisation": "", "contact": "", "independence": ""},
@@ -41,6 +55,9 @@ DEFAULT_SETTINGS = {
     "thresholds": {},
     "theme": "textual-dark",
 }
+# Folders where atomic writes leave a temp file beside their target if killed (the root is swept too).
+TEMP_FOLDERS = ("homes", "drafts", "checklists", ".hub")
+CACHED_FILES = 8  # parsed files kept in memory: enough for a screen's work, never the whole folder
 
 
 class NotFound(KeyError):
@@ -48,16 +65,65 @@ class NotFound(KeyError):
         return str(self.args[0])
 
 
+class _Pending(Storage):
+    """TinyDB storage over a transaction's in-memory tables: TinyDB edits them, the commit writes them."""
+
+    def __init__(self, tables: dict):
+        self.tables = tables
+
+    def read(self) -> dict:
+        return self.tables
+
+    def write(self, data: dict) -> None:
+        if data is not self.tables:
+            self.tables.clear()
+            self.tables.update(data)
+
+
+class _Transaction:
+    """What one operation has changed so far: parsed tables, raw files (settings, checklists), deletions."""
+
+    def __init__(self, snapshot: bool):
+        self.snapshot = snapshot
+        self.tables: dict[Path, dict | None] = {}
+        self.raw: dict[Path, bytes | None] = {}
+        self.staging: journal.Staging | None = None
+        self.spilled: set[Path] = set()
+        self.shallow: set[Path] = set()  # copied one level deep: rows are shared, so only replaced whole
+
+    @property
+    def empty(self) -> bool:
+        return not (self.tables or self.raw or self.spilled)
+
+
 class Store:
-    """All reads and writes of one data folder. Writers take the folder's lock on first write."""
+    """All reads and writes of one data folder. Writers take the folder's lock on first write.
+
+    Every user operation commits once: its writes join a transaction (``with store.transaction():``;
+    a lone write is its own transaction) and reach the disk together through ``storage.journal`` — or
+    not at all. Reads inside a transaction see its own changes.
+    """
 
     def __init__(self, root: Path | str, *, readonly: bool = False):
         self.root = private_dir(Path(root))
         self.readonly = readonly
-        self.backups = Backups(self.root, self.root / "backups")
         self.lock = DataLock(self.root)
-        self._cache: dict[Path, tuple[tuple[int, int, int], dict]] = {}
+        self.snapshots = Snapshots(self.root)
+        self.repaired: list[str] = []
+        self._cache: OrderedDict[Path, tuple[tuple[int, int, int], dict]] = OrderedDict()
         self._checklists: dict[tuple[str, int], object] = {}
+        self._tx: _Transaction | None = None
+        self._snapshot_checked = float("-inf")
+        if not readonly and journal.pending(self.root):
+            try:  # an interrupted change is finished (or undone) before anything reads the folder
+                self.acquire()
+            except Exception:  # noqa: BLE001 - another copy holds the lock and will repair it
+                pass
+
+    @property
+    def exposed(self) -> bool:
+        """True when other users can read the data folder (its mode was set before reg44 made it)."""
+        return readable_by_others(self.root)
 
     # -- plumbing -----------------------------------------------------------------------------------
     def acquire(self) -> None:
@@ -67,41 +133,199 @@ class Store:
         if not self.lock.held:
             self.lock.acquire()
             self._sweep_temp_files()
+            self.repaired += journal.repair(self.root)
+            self._cache.clear()
 
     def _sweep_temp_files(self) -> None:
-        """Remove temp files left by a writer killed mid-save (we hold the lock: no writer is live)."""
-        for folder in (self.root, self.root / "homes", self.root / "drafts", self.root / "backups"):
-            if folder.is_dir():
+        """Remove temp files left by a writer killed mid-save (we hold the lock: no writer is live).
+
+        Only the folders where files are replaced through a temp file are looked at — never the backup
+        and aside trees, which grow with every snapshot and would make each start-up walk them.
+        """
+        for folder in (self.root, *(self.root / name for name in TEMP_FOLDERS)):
+            if folder.is_dir() and not folder.is_symlink():
                 for tmp in folder.glob(".*.tmp"):
                     tmp.unlink(missing_ok=True)
 
     def close(self) -> None:
         self.lock.release()
 
-    def _db(self, path: Path, write: bool) -> TinyDB:
-        if write:
-            self.acquire()
-            private_dir(path.parent)
+    @contextmanager
+    def transaction(self, *, snapshot: bool = True) -> Iterator[None]:
+        """Join every write inside the block into one atomic commit; an exception discards them all.
+
+        Nested blocks join the outermost one. ``snapshot=False`` skips the backup taken before a commit
+        (erasure must not leave a fresh copy of what it erases).
+        """
+        if self._tx is not None:
+            yield
+            return
+        self.acquire()
+        if journal.pending(self.root):  # a commit whose moves failed earlier is finished before the next
+            self.repaired += journal.repair(self.root)
+            self._cache.clear()
+        tx = _Transaction(snapshot)
+        self._tx = tx
+        try:
+            yield
+        except BaseException:
+            self._tx = None
+            if tx.staging is not None:
+                tx.staging.abandon()
+            raise
+        self._tx = None
+        self._commit(tx)
+
+    def _commit(self, tx: _Transaction) -> None:
+        if tx.empty:
+            return
+        if tx.snapshot:
+            self._snapshot_if_due()
+        payloads: dict[Path, bytes | None] = dict(tx.raw)
+        for path, tables in tx.tables.items():
+            payloads[path] = None if tables is None else dump_tables(tables)
+        try:
+            if tx.staging is None and len(payloads) == 1:
+                ((path, data),) = payloads.items()
+                if data is None:
+                    no_linked_folders(self.root, path.parent)
+                    refuse_special(path)
+                    path.unlink(missing_ok=True)
+                    fsync_dir(path.parent)
+                else:
+                    inner_dir(self.root, path.parent)
+                    atomic_write(path, data)
+            else:
+                staging = tx.staging or journal.Staging(self.root)
+                tx.staging = staging
+                for path, data in payloads.items():
+                    staging.stage(path, data)
+                staging.commit()
+        except BaseException:
+            if tx.staging is not None:
+                tx.staging.abandon()
+            for path in list(payloads) + list(tx.spilled):
+                self._cache.pop(path, None)
+            raise
+        for path in list(payloads) + list(tx.spilled):
             self._cache.pop(path, None)
-        return TinyDB(path, storage=AtomicStorage, backups=self.backups, readonly=not write)
+        for path, tables in tx.tables.items():
+            if tables is not None:
+                self._remember(path, tables)
+
+    def _snapshot_if_due(self) -> None:
+        now = time.monotonic()
+        if now - self._snapshot_checked < 60:
+            return
+        self._snapshot_checked = now
+        if self.snapshots.due():
+            self.snapshots.take()
+
+    def _remember(self, path: Path, tables: dict) -> None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return
+        self._cache[path] = ((st.st_ino, st.st_mtime_ns, st.st_size), tables)
+        self._cache.move_to_end(path)
+        while len(self._cache) > CACHED_FILES:
+            self._cache.popitem(last=False)
 
     def _tables(self, path: Path) -> dict:
-        """Parsed content of a data file, cached until the file changes on disk."""
+        """Parsed, validated content of a data file (a transaction's own changes first), cached by stat."""
+        tx = self._tx
+        if tx is not None:
+            if path in tx.tables:
+                return tx.tables[path] or {}
+            if path in tx.spilled and tx.staging is not None:
+                return parse_tables(tx.staging.staged_bytes(path) or b"{}", path)
         try:
-            stat = path.stat()
+            st = os.lstat(path)
         except FileNotFoundError:
             return {}
-        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        key = (st.st_ino, st.st_mtime_ns, st.st_size)
         cached = self._cache.get(path)
         if cached and cached[0] == key:
+            self._cache.move_to_end(path)
             return cached[1]
-        try:
-            raw = path.read_bytes()
-        except PermissionError:
-            raise DataFileError(path, "permission to read the file was denied") from None
+        raw = read_file(path)
+        if raw is None:
+            return {}
         tables = parse_tables(raw, path)
-        self._cache[path] = (key, tables)
+        records.validate_file(self._kind(path), tables, path)
+        self._remember(path, tables)
         return tables
+
+    def _kind(self, path: Path) -> str:
+        if path == self.index_path:
+            return "index"
+        if path == self.peers_path:
+            return "peers"
+        return "draft" if path.parent.name == "drafts" else "home"
+
+    def _edit(self, path: Path) -> dict:
+        """The transaction's own copy of a file's tables, made on its first write."""
+        tx = self._tx
+        assert tx is not None, "writes happen inside a transaction"
+        if path in tx.shallow:  # TinyDB edits rows in place: rows shared with the cache must be copied now
+            tx.tables[path] = json.loads(json.dumps(tx.tables[path]))
+            tx.shallow.discard(path)
+        if path not in tx.tables:
+            if path in tx.spilled and tx.staging is not None:
+                tables = parse_tables(tx.staging.staged_bytes(path) or b"{}", path)
+                tx.spilled.discard(path)
+            else:
+                tables = json.loads(json.dumps(self._tables(path)))
+            tx.tables[path] = tables
+        current = tx.tables[path]
+        if current is None:
+            current = tx.tables[path] = {}
+        return current
+
+    def _put_row(self, path: Path, table: str, key: str, row: dict) -> None:
+        """Insert or replace the row whose ``key`` matches, copying only the file's top two levels.
+
+        For the index and peers files, which grow with the number of homes and change one row at a time:
+        a deep copy of the whole file per operation would make each finalise cost more at 200 homes.
+        """
+        tx = self._tx
+        assert tx is not None, "writes happen inside a transaction"
+        if path not in tx.tables:
+            tx.tables[path] = {name: dict(rows) for name, rows in self._tables(path).items()}
+            tx.shallow.add(path)
+        tables = tx.tables[path]
+        if tables is None:
+            tables = tx.tables[path] = {}
+        rows = tables.setdefault(table, {})
+        doc_id = next((i for i, r in rows.items() if r.get(key) == row[key]), None)
+        if doc_id is None:
+            doc_id = str(max((int(i) for i in rows if str(i).isdigit()), default=0) + 1)
+        rows[doc_id] = row
+
+    def _table(self, path: Path, name: str) -> Table:
+        return TinyDB(self._edit(path), storage=_Pending).table(name)
+
+    def _delete(self, path: Path) -> None:
+        assert self._tx is not None
+        self._tx.tables[path] = None
+        self._tx.spilled.discard(path)
+        self._tx.shallow.discard(path)
+
+    def _write_raw(self, path: Path, data: bytes | None) -> None:
+        assert self._tx is not None
+        self._tx.raw[path] = data
+
+    def spill(self, home_id: str) -> None:
+        """Inside a large transaction (a bundle load), stage a finished home file now to free its memory."""
+        tx = self._tx
+        path = self.home_path(home_id)
+        tables = tx.tables.get(path) if tx is not None else None
+        if tx is None or not tables:
+            return
+        tx.staging = tx.staging or journal.Staging(self.root)
+        tx.staging.stage(path, dump_tables(tables))
+        del tx.tables[path]
+        tx.spilled.add(path)
 
     def _rows(self, path: Path, table: str) -> list[dict]:
         return list(self._tables(path).get(table, {}).values())
@@ -110,56 +334,72 @@ class Store:
     def index_path(self) -> Path:
         return self.root / "index.json"
 
+    @property
+    def peers_path(self) -> Path:
+        return self.root / "peers.json"
+
     def home_path(self, home_id: str) -> Path:
-        return self.root / "homes" / f"{home_id}.json"
+        return inside(self.root / "homes", home_id, "home id", ".json")
 
     def draft_path(self, home_id: str) -> Path:
-        return self.root / "drafts" / f"{home_id}.json"
+        return inside(self.root / "drafts", home_id, "home id", ".json")
 
     @property
     def settings_path(self) -> Path:
         return self.root / "settings.json"
 
     def data_files(self) -> list[Path]:
-        files = [self.index_path] if self.index_path.exists() else []
-        for folder in ("homes", "drafts"):
-            if (self.root / folder).is_dir():
-                files += sorted((self.root / folder).glob("*.json"))
-        return files
+        """Every data file of every kind (index, homes, drafts, settings, checklists)."""
+        return [self.root.joinpath(*rel.split("/")) for rel in data_files(self.root)]
 
     # -- settings -----------------------------------------------------------------------------------
     def settings(self) -> dict:
         merged = json.loads(json.dumps(DEFAULT_SETTINGS))
-        if self.settings_path.exists():
-            try:
-                stored = json.loads(self.settings_path.read_text(encoding="utf-8"))
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise DataFileError(self.settings_path, f"the settings are not valid JSON ({exc})") from None
-            if not isinstance(stored, dict):
-                raise DataFileError(self.settings_path, "the settings file is not a JSON object")
-            for key, value in stored.items():
-                if isinstance(merged.get(key), dict) and isinstance(value, dict):
-                    merged[key].update(value)
-                else:
-                    merged[key] = value
+        stored = self._settings_file()
+        for key, value in stored.items():
+            if isinstance(merged.get(key), dict) and isinstance(value, dict):
+                merged[key].update(value)
+            else:
+                merged[key] = value
         return merged
 
+    def _settings_file(self) -> dict:
+        path = self.settings_path
+        if self._tx is not None and path in self._tx.raw:
+            raw = self._tx.raw[path]
+        else:
+            raw = read_file(path)
+        if raw is None:
+            return {}
+        stored = parse_json(raw, path)
+        problem = records.settings_problem(stored)
+        if problem:
+            raise DataFileError(path, f"the settings are not valid ({problem})",
+                                "Correct the file (see docs/TRENDS.md and the README); nothing was changed.")
+        assert isinstance(stored, dict)
+        return stored
+
     def save_settings(self, settings: dict) -> None:
-        self.acquire()
-        payload = json.dumps(settings, ensure_ascii=False, indent=2).encode("utf-8")
-        self.backups.before_write(self.settings_path)
-        atomic_write(self.settings_path, payload)
+        problem = records.settings_problem(settings)
+        if problem:
+            raise ValidationError(f"The settings are not valid ({problem}).")
+        with self.transaction():
+            self._write_raw(self.settings_path, json.dumps(settings, ensure_ascii=False, indent=2).encode("utf-8"))
 
     def profile(self) -> dict:
         return self.settings()["profile"]
 
     def set_profile(self, **fields: str) -> dict:
+        from visitor.model import clean_name, clean_text
+
         settings = self.settings()
         for key, value in fields.items():
             if key not in DEFAULT_SETTINGS["profile"]:
                 raise ValidationError(f"Unknown profile field {key!r}.")
-            if value is not None:
-                settings["profile"][key] = str(value).replace("\x00", "")[:2000]
+            if value is not None and key in ("name", "organisation"):  # shown on one line: no control characters
+                settings["profile"][key] = clean_name(value, f"profile {key}", limit=2000)
+            elif value is not None:
+                settings["profile"][key] = clean_text(value, f"profile {key}", limit=2000)
         self.save_settings(settings)
         return settings["profile"]
 
@@ -172,7 +412,7 @@ class Store:
         for home in self.homes():
             if home.id == home_id:
                 return home
-        raise NotFound(f"There is no home with id {home_id!r} (see `reg44 homes`).")
+        raise NotFound(f"There is no home with id {_shown(home_id)} (see `reg44 homes`).")
 
     def add_home(self, home: Home) -> Home:
         home.validate()
@@ -181,21 +421,33 @@ class Store:
             raise ValidationError(f"A home with id {home.id!r} already exists.")
         if any(h.name.lower() == home.name.lower() for h in existing):
             raise ValidationError(f"A home called {home.name!r} already exists.")
-        self._db(self.index_path, True).table("homes").insert(home.to_dict())
+        self.home_path(home.id)  # the id must be safe as a file name before anything is written
+        with self.transaction():
+            self._table(self.index_path, "homes").insert(home.to_dict())
         return home
 
     def update_home(self, home: Home) -> Home:
         home.validate()
         self.home(home.id)
-        self._db(self.index_path, True).table("homes").update(home.to_dict(), Query().id == home.id)
+        with self.transaction():
+            self._table(self.index_path, "homes").update(home.to_dict(), Query().id == home.id)
         return home
 
     def summaries(self) -> dict[str, dict]:
         return {r["home_id"]: r for r in self._rows(self.index_path, "summaries")}
 
     def save_summary(self, home_id: str, summary: dict) -> None:
-        row = {**summary, "home_id": home_id}
-        self._db(self.index_path, True).table("summaries").upsert(row, Query().home_id == home_id)
+        row = json.loads(json.dumps({**summary, "home_id": home_id}))
+        with self.transaction():
+            self._put_row(self.index_path, "summaries", "home_id", row)
+
+    def peer_rows(self) -> dict[str, dict]:
+        """Each home's event totals for pooling as peers, so one refresh never reads every other home."""
+        return {r["home_id"]: r for r in self._rows(self.peers_path, "peers")}
+
+    def save_peer_row(self, home_id: str, row: dict) -> None:
+        with self.transaction():
+            self._put_row(self.peers_path, "peers", "home_id", json.loads(json.dumps({**row, "home_id": home_id})))
 
     # -- children -----------------------------------------------------------------------------------
     def children(self, home_id: str) -> list[Child]:
@@ -206,7 +458,7 @@ class Store:
         for child in self.children(home_id):
             if child.id == child_id:
                 return child
-        raise NotFound(f"There is no child {child_id!r} at {home_id!r}.")
+        raise NotFound(f"There is no child {_shown(child_id)} at {_shown(home_id)}.")
 
     def add_child(self, home_id: str, child: Child) -> Child:
         self.home(home_id)
@@ -217,19 +469,20 @@ class Store:
         for other in self.children(home_id):
             if other.id == child.id:
                 raise ValidationError(f"A child with id {child.id!r} already exists.")
-            if other.code.lower() == child.code.lower() and not other.left and not child.left:
+            if other.code.lower() == child.code.lower() and not (other.left or child.left or other.erased
+                                                                  or child.erased):
                 raise ValidationError(
                     f"A child with the code {child.code!r} already lives at this home: use a distinct code."
                 )
-        self._db(self.home_path(home_id), True).table("children").insert(child.to_dict())
+        with self.transaction():
+            self._table(self.home_path(home_id), "children").insert(child.to_dict())
         return child
 
     def update_child(self, child: Child) -> Child:
         child.validate()
         self.child(child.home_id, child.id)
-        self._db(self.home_path(child.home_id), True).table("children").update(
-            child.to_dict(), Query().id == child.id
-        )
+        with self.transaction():
+            self._table(self.home_path(child.home_id), "children").update(child.to_dict(), Query().id == child.id)
         return child
 
     # -- visits -------------------------------------------------------------------------------------
@@ -243,17 +496,20 @@ class Store:
         return json.loads(json.dumps(rows[0])) if rows else None
 
     def has_draft(self, home_id: str) -> bool:
-        return self.draft_path(home_id).exists() and bool(self._rows(self.draft_path(home_id), "draft"))
+        return bool(self._rows(self.draft_path(home_id), "draft"))
 
     def visit(self, visit_id: str) -> dict:
-        home_id = visit_id.split("@", 1)[0]
-        draft = self.draft(home_id) if "@" in visit_id else None
+        home_id = visit_id.split("@", 1)[0] if isinstance(visit_id, str) else ""
+        if "@" not in str(visit_id):
+            raise NotFound(f"There is no visit {_shown(visit_id)} (visit ids look like home-id@YYYY-MM-DD; "
+                           "see `reg44 visits HOME`).")
+        draft = self.draft(home_id)
         if draft and draft["id"] == visit_id:
             return draft
-        for visit in self.visits(home_id) if "@" in visit_id else []:
+        for visit in self.visits(home_id):
             if visit["id"] == visit_id:
                 return json.loads(json.dumps(visit))
-        raise NotFound(f"There is no visit {visit_id!r} (see `reg44 visits HOME`).")
+        raise NotFound(f"There is no visit {_shown(visit_id)} (see `reg44 visits HOME`).")
 
     def start_visit(self, home_id: str, day: str, *, announced: bool = False,
                     checklist_id: str = "closed-culture") -> dict:
@@ -269,7 +525,6 @@ class Store:
         visit_day = parse_date(day, "visit date")
         check_visit_date(home, visit_day, {v["date"] for v in self.visits(home_id)})
         checklist = checklists.load_shipped(checklist_id)
-        self.snapshot_checklist(checklist)
         visit = Visit(
             id=Visit.make_id(home_id, visit_day.isoformat()), home_id=home_id, date=visit_day.isoformat(),
             announced=announced, visitor=self.profile(), checklist_id=checklist.id,
@@ -277,43 +532,53 @@ class Store:
         ).validate()
         visit.conflict["declaration"] = visit.visitor.get("independence", "")
         data = visit.to_dict()
-        self.save_draft(data)
+        with self.transaction():
+            self.snapshot_checklist(checklist)
+            self.save_draft(data)
         return data
 
     def save_draft(self, visit: dict) -> None:
         """The autosave path: rewrites only the home's small draft file."""
         if visit.get("status") != "draft":
             raise ValidationError("Only a draft visit can be edited; add an addendum to a final one.")
-        db = self._db(self.draft_path(visit["home_id"]), True)
-        db.table("draft").upsert(Document(visit, doc_id=1))
+        problem = records.visit_problem(visit)
+        if problem:
+            raise ValidationError(f"The draft cannot be saved: it {problem}.")
+        with self.transaction():
+            self._table(self.draft_path(visit["home_id"]), "draft").upsert(Document(visit, doc_id=1))
 
     def discard_draft(self, home_id: str) -> None:
-        self.acquire()
-        path = self.draft_path(home_id)
-        if path.exists():
-            self.backups.before_write(path)
-            path.unlink()
-            self._cache.pop(path, None)
+        """Remove the home's draft (the newest snapshot keeps it, should the visitor change their mind)."""
+        with self.transaction():
+            self._delete(self.draft_path(home_id))
 
     def store_final(self, visit: dict) -> dict:
-        """Move a checked draft into the home's history (see ``workflow.finalise``)."""
+        """Move a checked draft into the home's history (see ``workflow.finalise``), in one commit."""
         visit = Visit.from_dict(visit).to_dict()
         if visit["date"] in {v["date"] for v in self.visits(visit["home_id"])}:
             raise ValidationError(f"There is already a final visit on {visit['date']}.")
         visit["status"] = "final"
-        visit["finalised"] = _now()
+        visit["finalised"] = visit.get("finalised") or _now()
         visit["cursor"] = {}
-        self._db(self.home_path(visit["home_id"]), True).table("visits").insert(visit)
-        path = self.draft_path(visit["home_id"])
-        if path.exists():
-            path.unlink()
-            self._cache.pop(path, None)
+        with self.transaction():
+            self._table(self.home_path(visit["home_id"]), "visits").insert(visit)
+            self._delete(self.draft_path(visit["home_id"]))
         return visit
+
+    def import_children(self, home_id: str, children: list[Child]) -> None:
+        """Add many children checked by the caller against the home's own (bundle load), in one write."""
+        for child in children:
+            child.home_id = home_id
+            child.validate()
+        if children:
+            with self.transaction():
+                self._table(self.home_path(home_id), "children").insert_multiple(c.to_dict() for c in children)
 
     def import_visits(self, home_id: str, visits: list[dict]) -> None:
         """Add many final visits in one write (bundle load, benchmark data)."""
         if visits:
-            self._db(self.home_path(home_id), True).table("visits").insert_multiple(visits)
+            with self.transaction():
+                self._table(self.home_path(home_id), "visits").insert_multiple(visits)
 
     def update_final(self, visit: dict, change: str) -> dict:
         """Change a final visit only by appending to its addenda or distribution log."""
@@ -321,11 +586,11 @@ class Store:
         if current["status"] != "final":
             raise ValidationError("This visit is still a draft.")
         for key, value in current.items():
-            if key not in ("addenda", "distribution") and visit.get(key) != value:
+            if key not in records.APPENDABLE and visit.get(key) != value:
                 raise ValidationError(f"A final visit is read-only ({change} may not change {key!r}).")
-        self._db(self.home_path(visit["home_id"]), True).table("visits").update(
-            {"addenda": visit["addenda"], "distribution": visit["distribution"]}, Query().id == visit["id"]
-        )
+        changes = {key: visit[key] for key in records.APPENDABLE if key in visit}
+        with self.transaction():
+            self._table(self.home_path(visit["home_id"]), "visits").update(changes, Query().id == visit["id"])
         return visit
 
     # -- pattern flags ------------------------------------------------------------------------------
@@ -333,45 +598,86 @@ class Store:
         return sorted(self._rows(self.home_path(home_id), "flags"), key=lambda f: (f["raised_on"], f["key"]))
 
     def save_flags(self, home_id: str, flags: list[dict]) -> None:
-        db = self._db(self.home_path(home_id), True)
-        table = db.table("flags")
-        table.truncate()
-        if flags:
-            table.insert_multiple(flags)
+        """Replace the home's flags: truncate and insert commit together, so a failure keeps the old set."""
+        with self.transaction():
+            table = self._table(self.home_path(home_id), "flags")
+            table.truncate()
+            if flags:
+                table.insert_multiple(flags)
 
     # -- erasure ------------------------------------------------------------------------------------
     def erasures(self, home_id: str) -> list[dict]:
         return self._rows(self.home_path(home_id), "erasures")
 
+    def import_erasures(self, home_id: str, erasures: list[dict]) -> None:
+        """Keep erasure records brought by a bundle (what was erased elsewhere, and why)."""
+        if erasures:
+            with self.transaction():
+                self._table(self.home_path(home_id), "erasures").insert_multiple(erasures)
+
     def erase_child(self, home_id: str, child_id: str, reason: str) -> dict:
-        """Remove a child's identifiers and words from every visit, keep the counts, and record it."""
-        if not reason.strip():
-            raise ValidationError("Give the reason for erasing the child's details.")
+        """Remove a child's identifiers and words everywhere the folder holds them, in one commit.
+
+        The live home file and draft, every snapshot and every aside copy are scrubbed together (no
+        snapshot is taken first: it would keep what is being erased). The counts are kept. Running it
+        again is harmless: a crash leaves everything as before, so a re-run finds the child as before.
+        """
+        from visitor.model import clean_text
+
+        reason = clean_text(reason, "reason for erasing the child's details", required=True, limit=2000).strip()
         child = self.child(home_id, child_id)
-        db = self._db(self.home_path(home_id), True)
-        child.erased = datetime.now().date().isoformat()
-        db.table("children").update({**child.to_dict(), "code": "[erased]"}, Query().id == child_id)
-        touched = 0
-        for doc in db.table("visits").all():
-            changed = _erase_from_visit(doc, child_id, child.code)
-            if changed:
-                db.table("visits").update(doc, doc_ids=[doc.doc_id])
-                touched += 1
-        draft = self.draft(home_id)
-        if draft and _erase_from_visit(draft, child_id, child.code):
-            self.save_draft(draft)
-            touched += 1
-        record = {"child_id": child_id, "on": _now(), "reason": reason.strip()[:2000], "visits": touched}
-        db.table("erasures").insert(record)
+        code = child.code if not child.erased else ""
+        scrubbed = {"visits": 0, "copies": 0}
+        with self.transaction(snapshot=False):
+            tables = self._edit(self.home_path(home_id))
+            touched = erase_in_home_tables(tables, child_id, code)
+            scrubbed["visits"] = touched
+            draft = self.draft(home_id)
+            if draft and erase_from_visit(draft, child_id, code):
+                self._table(self.draft_path(home_id), "draft").upsert(Document(draft, doc_id=1))
+                scrubbed["visits"] += 1
+            for path in self._copies_of(home_id):
+                raw = read_file(path)
+                if raw is None:
+                    continue
+                try:
+                    copy = parse_tables(raw, path)
+                except DataFileError:
+                    copy = None
+                if copy is None:  # a broken copy cannot be scrubbed, so it goes
+                    self._write_raw(path, None)
+                    scrubbed["copies"] += 1
+                    continue
+                changed = erase_in_home_tables(copy, child_id, code)
+                for row in copy.get("draft", {}).values():
+                    changed += erase_from_visit(row, child_id, code)
+                if changed:
+                    self._write_raw(path, dump_tables(copy))
+                    scrubbed["copies"] += 1
+            record = {"child_id": child_id, "on": _now(), "reason": reason, **scrubbed}
+            self._table(self.home_path(home_id), "erasures").insert(record)
         return record
 
+    def _copies_of(self, home_id: str) -> list[Path]:
+        """Every copy of the home's files kept in snapshots and aside folders."""
+        found = []
+        for base in (self.root / "backups", self.root / "aside"):
+            if base.is_dir():
+                for folder in ("homes", "drafts"):
+                    found += [p for p in base.glob(f"*/{folder}/{home_id}.json") if not p.is_symlink()]
+        return sorted(found)
+
     # -- checklists ---------------------------------------------------------------------------------
+    def checklist_path(self, checklist_id: str, version: int) -> Path:
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise ValidationError(f"The checklist version {version!r} must be a whole number from 1.")
+        return inside(self.root / "checklists", f"{checklist_id}.v{version}", "checklist id", ".json")
+
     def snapshot_checklist(self, checklist) -> None:
-        folder = private_dir(self.root / "checklists")
-        path = folder / f"{checklist.id}.v{checklist.version}.json"
+        path = self.checklist_path(checklist.id, checklist.version)
         if not path.exists():
-            self.acquire()
-            atomic_write(path, json.dumps(checklist.raw, ensure_ascii=False, indent=1).encode())
+            with self.transaction():
+                self._write_raw(path, json.dumps(checklist.raw, ensure_ascii=False, indent=1).encode())
 
     def checklist_for(self, visit: dict):
         """The checklist version a visit started with, so old visits still read correctly.
@@ -387,7 +693,10 @@ class Store:
     def _load_checklist(self, visit: dict):
         from visitor import checklist as checklists  # deferred: not needed to draw the dashboard
 
-        path = self.root / "checklists" / f"{visit['checklist_id']}.v{visit['checklist_version']}.json"
+        path = self.checklist_path(visit["checklist_id"], visit["checklist_version"])
+        pending = self._tx.raw.get(path) if self._tx is not None else None
+        if pending is not None:
+            return checklists.parse(json.loads(pending), str(path))
         if path.exists():
             return checklists.load_file(path)
         shipped = checklists.load_shipped(visit["checklist_id"])
@@ -398,13 +707,13 @@ class Store:
             )
         return shipped
 
-    # -- restore ------------------------------------------------------------------------------------
+    # -- broken files and restore -------------------------------------------------------------------
     def quick_check(self) -> list[DataFileError]:
-        """Files that are plainly broken (empty, truncated, not JSON) from their first and last bytes only.
+        """Files that are plainly broken (not a file, empty, truncated, not JSON) from their ends only.
 
         Cheap enough for start-up; ``broken_files`` parses everything (``reg44 check``, restore).
         """
-        problems = []
+        problems = self._not_files()
         for path in self.data_files():
             try:
                 with open(path, "rb") as handle:
@@ -418,57 +727,183 @@ class Store:
                 problems.append(DataFileError(path, "the file is empty, truncated or not JSON"))
         return problems
 
-    def broken_files(self) -> list[DataFileError]:
+    def _not_files(self) -> list[DataFileError]:
+        """Entries where a data file belongs that are links or folders."""
         problems = []
+        for folder in (self.root, self.root / "homes", self.root / "drafts", self.root / "checklists"):
+            if not folder.is_dir():
+                continue
+            for entry in folder.iterdir():
+                if entry.name.endswith(".json") and (entry.is_symlink() or not entry.is_file()):
+                    try:
+                        refuse_special(entry)
+                    except DataFileError as exc:
+                        problems.append(exc)
+        return problems
+
+    def broken_files(self, skip: frozenset[Path] | set[Path] = frozenset()) -> list[DataFileError]:
+        """Every data file that does not read back, of every kind, with the reason.
+
+        ``skip``: files the caller has already read through the store (``reg44 check`` reads each once).
+        """
+        problems = self._not_files()
         for path in self.data_files():
+            if path in skip:
+                continue
+            rel = path.relative_to(self.root).as_posix()
             try:
-                parse_tables(path.read_bytes(), path)
+                raw = read_file(path) or b""
+                check_file(rel, raw, path)
+                if rel == "settings.json":
+                    self._settings_file()
+                elif rel.endswith(".json") and not rel.startswith("checklists/"):
+                    records.validate_file(self._kind(path), parse_tables(raw, path), path)
             except DataFileError as exc:
                 problems.append(exc)
-            except OSError as exc:
-                problems.append(DataFileError(path, f"cannot be read ({exc.strerror})"))
         return problems
 
     def restore(self, path: Path) -> Path:
-        self.acquire()
-        used = self.backups.restore(Path(path))
-        self._cache.pop(Path(path), None)
-        return used
+        """Put back the newest good copy of one broken file; returns the snapshot folder it came from."""
+        return self.restore_files([Path(path)])[Path(path)]
+
+    def restore_files(self, paths: list[Path]) -> dict[Path, Path]:
+        """Put back each file from the newest snapshot holding a good copy, all in one commit.
+
+        The current files are first linked into ``aside/<time>/`` (never moved: there is no instant
+        without a file). A file written by a newer reg44 is refused: an older backup would lose its data.
+        """
+        plan = {}
+        for path in paths:
+            path = Path(os.path.abspath(path))
+            rel = self._rel(path)
+            try:
+                raw = read_file(path)
+                if raw is not None:
+                    check_file(rel, raw, path)
+            except SchemaTooNewError as exc:
+                raise ValidationError(f"Refusing to restore {path}: {exc.reason}; an older backup would "
+                                      "lose what that version wrote.") from None
+            except DataFileError:
+                pass
+            found = self.snapshots.good_copy(rel)
+            if found is None:
+                raise DataFileError(path, "no good backup of this file was found", "Nothing was changed.")
+            plan[path] = found
+        with self.transaction(snapshot=False):
+            self._set_aside(list(plan))
+            for path, (snap, raw) in plan.items():
+                self._write_raw(path, raw)
+        return {path: snap.folder for path, (snap, raw) in plan.items()}
+
+    def restore_snapshot(self, name: str) -> list[str]:
+        """Put the whole folder back as it was in snapshot ``name`` (current files set aside first)."""
+        snap = next((s for s in self.snapshots.list() if s.name == name), None)
+        if snap is None:
+            raise NotFound(f"There is no backup {_shown(name)} (see `reg44 restore --list`).")
+        current = self.data_files()
+        for path in current:
+            raw = read_file(path)
+            try:
+                if raw is not None:
+                    check_file(self._rel(path), raw, path)
+            except SchemaTooNewError as exc:
+                raise ValidationError(f"Refusing to restore over {path}: {exc.reason}.") from None
+            except DataFileError:
+                pass
+        with self.transaction(snapshot=False):
+            self._set_aside(current)
+            for path in current:
+                if self._rel(path) not in snap.files:
+                    self._write_raw(path, None)
+            for rel in snap.files:
+                raw = read_file(snap.path_of(rel))
+                if raw is not None:
+                    self._write_raw(self.root.joinpath(*rel.split("/")), raw)
+        return list(snap.files)
+
+    def _rel(self, path: Path) -> str:
+        try:
+            return Path(os.path.abspath(path)).relative_to(os.path.abspath(self.root)).as_posix()
+        except ValueError:
+            raise ValidationError(f"{_shown(str(path))} is not a file of the data folder {self.root}.") from None
+
+    def _set_aside(self, paths: list[Path]) -> None:
+        stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
+        for path in paths:
+            if not path.is_file() or path.is_symlink():
+                continue
+            target = self.root / "aside" / stamp / self._rel(path)
+            inner_dir(self.root, target.parent)
+            try:
+                os.link(path, target)
+            except OSError:
+                write_new(target, read_file(path) or b"")
 
 
-def _erase_from_visit(visit: dict, child_id: str, code: str) -> bool:
-    """Blank the child's own words and notes, and their code wherever the visitor wrote it as a word."""
-    import re
+def erase_in_home_tables(tables: dict, child_id: str, code: str) -> int:
+    """Scrub a child from a home file's tables (children row and every visit); returns visits changed."""
+    touched = 0
+    for row in tables.get("children", {}).values():
+        if row.get("id") == child_id:
+            row["code"] = "[erased]"
+            row["erased"] = row.get("erased") or datetime.now().date().isoformat()
+    for row in tables.get("visits", {}).values():
+        if erase_from_visit(row, child_id, code):
+            touched += 1
+    for row in tables.get("flags", {}).values():
+        erase_from_visit(row, child_id, code)  # evidence the visitor may have resolved with a note
+    return touched
+
+
+_ID_FIELDS = ("id", "home_id", "date", "checklist_id", "visit_id", "child_id", "children", "key", "raised_visit")
+_ID_TOKEN = re.compile(r"(\{child:[A-Za-z0-9_-]+\}|(?<![\w-])[a-z0-9]+(?:-[a-z0-9]+)+:[A-Za-z0-9_-]+)")
+
+
+def erase_from_visit(visit: dict, child_id: str, code: str) -> bool:
+    """Blank the child's own words and notes, and their code wherever the visitor wrote it, any spelling."""
+    from visitor.matching import code_pattern
 
     changed = False
-    pattern = re.compile(rf"(?<![\w]){re.escape(code)}(?![\w])") if code and code != "[erased]" else None
+    pattern = code_pattern(code) if code and code != "[erased]" else None
+
+    def scrub_text(text: str) -> str:
+        # ids and {child:ID} tokens name the record, not the child's initials: leave them whole
+        parts = _ID_TOKEN.split(text)
+        return "".join(part if _ID_TOKEN.fullmatch(part) else pattern.sub("[erased]", part)  # type: ignore[union-attr]
+                       for part in parts)
 
     def scrub(node):
         nonlocal changed
         if isinstance(node, dict):
             for key, value in node.items():
-                if key not in ("id", "home_id", "date", "checklist_id", "visit_id"):
+                if key not in _ID_FIELDS:
                     node[key] = scrub(value)
         elif isinstance(node, list):
             return [scrub(v) for v in node]
-        elif isinstance(node, str) and pattern is not None and node not in ("yes", "no", "not known") \
-                and pattern.search(node):
-            changed = True
-            return pattern.sub("[erased]", node)
+        elif isinstance(node, str) and pattern is not None and node not in ("yes", "no", "not known", child_id):
+            cleaned = scrub_text(node)
+            if cleaned != node:
+                changed = True
+                return cleaned
         return node
 
     scrub(visit)
     answers = visit.get("child_answers", {}).get(child_id)
     if answers:
         for key in list(answers):
-            if isinstance(answers[key], str) and answers[key] not in ("yes", "no", "not known"):
+            if isinstance(answers[key], str) and answers[key] not in ("yes", "no", "not known", "[erased]"):
                 answers[key] = "[erased]"
                 changed = True
     for key in list(visit.get("notes", {})):
-        if key.endswith(f":{child_id}"):
+        if key.endswith(f":{child_id}") and visit["notes"][key] != "[erased]":
             visit["notes"][key] = "[erased]"
             changed = True
     return changed
+
+
+def _shown(value: object) -> str:
+    text = repr(value).encode("ascii", "backslashreplace").decode()
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _known(cls, row: dict) -> dict:
@@ -478,4 +913,3 @@ def _known(cls, row: dict) -> dict:
 
 def _now() -> str:
     return datetime.now().replace(microsecond=0).isoformat()
-

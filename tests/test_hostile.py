@@ -1,0 +1,319 @@
+"""The hostile corpus through every sub-command that takes a value, and through bundles.
+
+Every attempt must end one of two ways: refused with a one-line message, no traceback and the data
+folder byte-identical (hashed before and after, backups aside), or accepted and read back exactly as
+given. Names and ids must refuse control characters. The commands run in-process through ``cli.main``
+(the real argument parsing, store and error mapping) so the corpus stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_bundle import folder_state
+
+from visitor import bundle, cli
+from visitor.store import Store
+
+CONTROL = ["\x00", "a\x00b", "\x1b[2J\x1b[31mred", "two\nlines", "cr\rreturn", "tab\there", "del\x7f", "c1\x85x"]
+UNICODE = ["\u202eevil\u202c", "zero\u200bwidth\u200d", "مرحبا بالعالم", "🙂" * 60, "Kent [/] Council [b]",
+           "\ufeffbom", "bad\udcff"]
+LONG = ["x" * 100_000, "y" * 300]
+PATHS = ["../../etc/passwd", "/etc/passwd", "C:\\Windows\\x", "..", "a/b", "~root", "%s%n{0}"]
+TEXTS = CONTROL + UNICODE + LONG + PATHS
+NUMBERS = ["1e308", "1" + "0" * 100, "NaN", "Infinity", "-inf", "-5", "-0", "1e-400", "0x10", "3.5", "", " ", "½",
+           "٣"]
+DATES = ["2020-02-30", "0000-01-01", "9999-12-31", "2020-1-1", "yesterday", "2020-01-01T00:00", "", "\x00",
+         "1" * 5000, "2019-06-01"]
+
+
+def stored_strings(root: Path) -> set[str]:
+    """Every text value and key held in the data folder's files (backups aside)."""
+    found: set[str] = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            found.update(k for k in node if isinstance(k, str))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+        elif isinstance(node, str):
+            found.add(node)
+
+    for path in root.rglob("*.json"):
+        if "backups" not in path.relative_to(root).parts:
+            walk(json.loads(path.read_bytes()))
+    return found
+
+
+def attempt(capsys, root: Path, argv: list[str], expect: str | None = None) -> bool:
+    """Run one command; True if it was accepted. Refusal: one line, no traceback, folder unchanged.
+
+    ``expect``: the text that an accepted run must have stored exactly (None: not checked here).
+    """
+    before = folder_state(root)
+    try:
+        code = cli.main(["--data", str(root), *argv])  # an unexpected exception fails the test: a traceback
+    except SystemExit as exc:  # argparse refusing an argument: its usage line, then one error line
+        code = exc.code
+        out, err = capsys.readouterr()
+        assert code == 2 and err.startswith("usage: ") and "error: " in err.strip().splitlines()[-1], err[:300]
+        assert folder_state(root) == before, argv[:3]
+        return False
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    if code == 0:
+        if expect is not None:
+            assert expect in stored_strings(root), (argv[:3], expect[:80])
+        return True
+    assert err.startswith("reg44: ") and len(err.strip().splitlines()) == 1, (argv[:3], err[:300])
+    assert folder_state(root) == before, argv[:3]
+    return False
+
+
+@pytest.fixture
+def demo(demo_store):
+    store = demo_store
+    ids = {"visit": store.visits("oak-house")[-1]["id"], "child": store.children("oak-house")[0].id}
+    store.close()
+    return store.root, ids
+
+
+def _has_control(text: str) -> bool:
+    import unicodedata
+
+    return any(unicodedata.category(c) == "Cc" for c in text)
+
+
+NAME_FIELDS = [("home", "--name"), ("home", "--provider"), ("home", "--manager"), ("home", "--ri"), ("home", "--la"),
+               ("child", "--code"), ("child", "--authority"), ("profile", "--name"), ("profile", "--organisation")]
+
+
+@pytest.mark.parametrize("command, option", NAME_FIELDS)
+def test_names_refuse_control_characters_and_keep_everything_else_exactly(demo, capsys, command, option):
+    root, _ = demo
+    for n, value in enumerate(TEXTS):
+        if command == "home":
+            argv = ["home", "add", f"--id=h{n}-x", f"--name=Home {n}", f"{option}={value}"] if option != "--name" \
+                else ["home", "add", f"--id=h{n}-x", f"--name={value}"]
+        elif command == "child":
+            other = "--authority=Kent" if option == "--code" else f"--code=Q{n}"
+            argv = ["child", "add", "oak-house", f"{option}={value}", other, "--admitted=2020-01-01"]
+        else:
+            argv = ["profile", f"{option}={value}"]
+        accepted = attempt(capsys, root, argv, expect=value.replace("\x00", "").strip())
+        if _has_control(value.replace("\x00", "")) or "\udcff" in value:  # NUL is dropped, as in all text
+            assert not accepted, (option, value)
+
+
+@pytest.mark.parametrize("build", [
+    lambda v, ids: ["addendum", ids["visit"], f"--reason={v}", "--text=Corrected the date."],
+    lambda v, ids: ["addendum", ids["visit"], "--reason=Typo", f"--text={v}"],
+    lambda v, ids: ["sent", ids["visit"], f"--to={v}", "--audience=ofsted"],
+    lambda v, ids: ["profile", f"--contact={v}"],
+    lambda v, ids: ["profile", f"--independence={v}"],
+    lambda v, ids: ["resolve", "oak-house", v, "--reason=Checked"],
+    lambda v, ids: ["erase-child", "oak-house", v, "--reason=Asked"],
+    lambda v, ids: ["home", "add", "--name=Ids", f"--id={v}"],
+    lambda v, ids: ["home", "add", "--name=Urns", "--id=urns", f"--urn={v}"],
+], ids=["addendum-reason", "addendum-text", "sent-to", "contact", "independence", "resolve-key", "erase-id",
+        "home-id", "urn"])
+def test_free_text_and_ids_are_refused_cleanly_or_kept_exactly(demo, capsys, build):
+    root, ids = demo
+    for value in TEXTS:
+        text = value.replace("\x00", "")
+        accepted = attempt(capsys, root, build(value, ids))
+        if accepted:
+            held = stored_strings(root)
+            assert text in held or text.strip() in held, value[:40]
+
+
+@pytest.mark.parametrize("command", ["start", "visits", "children", "trends", "gaps", "finalise", "export", "show",
+                                     "load", "restore"])
+def test_hostile_identifiers_and_paths_are_refused_in_one_line(demo, capsys, command):
+    root, _ = demo
+    for value in TEXTS + ["oak-house@2020-01-01", "oak-house@../../x", "@", "nohome@2020-02-30"]:
+        if value.startswith("-"):
+            continue
+        argv = {"show": ["home", "show", value], "export": ["export", value, "--audience=ofsted"],
+                "load": ["load", value], "restore": ["restore", value]}.get(command, [command, value])
+        assert not attempt(capsys, root, argv), (command, value[:40])
+
+
+def test_dump_to_hostile_targets_is_refused_and_writes_nothing(demo, capsys, tmp_path):
+    root, _ = demo
+    before_tmp = sorted(p.name for p in tmp_path.iterdir())
+    for target in [str(tmp_path), str(root), ".", str(tmp_path / "no" / "such" / "b.json"), str(tmp_path / "a\x00b")]:
+        assert not attempt(capsys, root, ["dump", target]), target
+    assert sorted(p.name for p in tmp_path.iterdir()) == before_tmp
+
+
+@pytest.mark.parametrize("field", ["places", "miles", "months"])
+def test_hostile_numbers_are_refused_or_kept_as_the_same_whole_number(demo, capsys, field):
+    root, _ = demo
+    for n, value in enumerate(NUMBERS + ["9" * 50, "4", "200", "201"]):
+        if field == "places":
+            argv = ["home", "add", f"--name=Places {n}", f"--id=places-{n}", f"--places={value}"]
+        elif field == "miles":
+            argv = ["child", "add", "oak-house", f"--code=M{n}", "--authority=Kent", "--admitted=2020-01-01",
+                    f"--miles={value}"]
+        else:
+            argv = ["trends", "oak-house", f"--months={value}"]
+        if attempt(capsys, root, argv) and field != "months":
+            store = Store(root, readonly=True)
+            stored = store.home(f"places-{n}").places if field == "places" else \
+                next(c for c in store.children("oak-house") if c.code == f"M{n}").distance_miles
+            if value == "" and field == "miles":
+                assert stored is None  # an empty distance means "not recorded"
+            else:
+                assert isinstance(stored, int) and stored == int(value.strip()), (value, stored)
+
+
+@pytest.mark.parametrize("field", ["registered-on", "admitted", "leave", "start", "sent-on"])
+def test_hostile_dates_are_refused_or_kept_as_the_same_day(demo, capsys, field):
+    root, ids = demo
+    for n, value in enumerate(DATES):
+        argv = {"registered-on": ["home", "add", f"--name=Dated {n}", f"--id=dated-{n}", f"--registered-on={value}"],
+                "admitted": ["child", "add", "oak-house", f"--code=D{n}", "--authority=Kent", f"--admitted={value}"],
+                "leave": ["child", "leave", "oak-house", ids["child"], f"--date={value}"],
+                "start": ["start", "beech-view", f"--date={value}"],
+                "sent-on": ["sent", ids["visit"], "--to=Ofsted", "--audience=ofsted", f"--on={value}"]}[field]
+        if attempt(capsys, root, argv) and value.strip():
+            assert date.fromisoformat(value.strip()).isoformat() in stored_strings(root)
+
+
+# -- the same corpus inside bundles ------------------------------------------------------------------------
+def _small_bundle() -> dict:
+    from visitor.bench.dataset import bundle as make_bundle
+
+    return make_bundle(1, 2, seed=7)
+
+
+def _places(data: dict) -> dict:
+    """Where a hostile text can be put in a bundle, each a setter."""
+    entry = data["homes"][0]
+    visit = entry["visits"][0]
+
+    def put(node, key):
+        return lambda value: node.__setitem__(key, value)
+
+    return {
+        "home name": put(entry["home"], "name"), "provider": put(entry["home"], "provider"),
+        "la area": put(entry["home"], "la_area"), "child code": put(entry["children"][0], "code"),
+        "authority": put(entry["children"][0], "placing_authority"), "note": put(visit["notes"], "restraints"),
+        "text answer": put(visit["answers"], "restraints_notes") if "restraints_notes" in visit["answers"]
+        else put(visit["notes"], "staffing"),
+        "person notes": put(visit["people"][0], "notes"), "record notes": put(visit["records"]["rota"], "notes"),
+        "opinion": put(visit["opinions"]["safeguarded"], "reasons"), "visitor": put(visit["visitor"], "name"),
+        "conflict": put(visit["conflict"], "declaration"),
+        "addendum": lambda v: visit["addenda"].append({"date": visit["date"], "reason": "R", "text": v}),
+        "recommendation": lambda v: visit["recommendations"].append({"id": "rx", "text": v}),
+    }
+
+
+NAMES_IN_BUNDLE = {"home name", "provider", "la area", "child code", "authority"}
+# free text in a bundle: one value of each hostile kind (the full corpus runs on the names)
+FREE_TEXT = ["a\x00b", "\x1b[2J", "two\nlines", "\u202eevil", "zero\u200bwidth", "🙂" * 60, "bad\udcff", "x" * 100_000,
+             "../../etc/passwd"]
+
+
+@pytest.mark.parametrize("place", sorted(_places(_small_bundle())))
+def test_hostile_text_in_a_bundle_is_refused_whole_or_kept_exactly(tmp_path, capsys, place):
+    for n, value in enumerate(TEXTS if place in NAMES_IN_BUNDLE else FREE_TEXT):
+        data = _small_bundle()
+        _places(data)[place](value)
+        path = tmp_path / f"b{n}.json"
+        path.write_text(json.dumps(data))
+        root = tmp_path / f"d{n}"
+        text = value.replace("\x00", "")  # NUL is dropped, as in all text
+        expect = text.strip() if place in NAMES_IN_BUNDLE else text
+        accepted = attempt(capsys, root, ["load", str(path)], expect=expect)
+        if place in NAMES_IN_BUNDLE and (_has_control(text) or "\udcff" in value):
+            assert not accepted, (place, value)
+
+
+@pytest.mark.parametrize("value", [1e308, -1e308, 10**100, math.nan, math.inf, -math.inf, -5, 3.5, -0.0, "3", True,
+                                   None, [], {}, "\x00"])
+def test_hostile_numbers_in_a_bundle(tmp_path, capsys, value):
+    for place in ("answer", "places", "miles"):
+        data = _small_bundle()
+        entry = data["homes"][0]
+        if place == "answer":
+            entry["visits"][0]["answers"]["restraints"] = value
+        elif place == "places":
+            entry["home"]["places"] = value
+        else:
+            entry["children"][0]["distance_miles"] = value
+        path = tmp_path / f"{place}.json"
+        path.write_text(json.dumps(data))
+        root = tmp_path / place
+        if attempt(capsys, root, ["load", str(path)]):
+            store = Store(root, readonly=True)
+            held = {"answer": lambda: store.visits("home-000")[0]["answers"]["restraints"],
+                    "places": lambda: store.home("home-000").places,
+                    "miles": lambda: store.children("home-000")[0].distance_miles}[place]()
+            assert held is None or (type(held) is int and held == (3 if value == "3" else value)), (place, value, held)
+            assert value in (-0.0, "3", None) or type(value) is int and 0 <= value <= 2000, (place, value)
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda d: d["homes"][0]["visits"][0]["records"].update(rota=json.loads("[" * 60 + "]" * 60)),
+    lambda d: d["homes"][0]["visits"][0].update(flagged=["x"] * 2001),
+    lambda d: d["homes"][0]["visits"][0].update(people=[{"role": "care staff"}] * 100_000),
+    lambda d: d["homes"][0].update(visits=[{}] * 5001),
+    lambda d: d["homes"][0].update(children=[{}] * 1001),
+    lambda d: d.update(homes=[{}] * 2001),
+    lambda d: d["homes"][0]["visits"][0].update(date="2020-02-30"),
+    lambda d: d["homes"][0]["visits"][0].update(id="../../x@2020-01-01"),
+    lambda d: d["homes"][0]["children"][0].update(id="../../x"),
+    lambda d: d["homes"][0]["children"][0].update(admitted="9999-12-31"),
+    lambda d: d["homes"][0]["home"].update(id="../../etc"),
+    lambda d: d["homes"][0]["home"].update(registered_on="0000-01-01"),
+], ids=["deep", "flagged", "people", "visits", "children", "homes", "bad-date", "visit-id", "child-id", "future",
+        "home-id", "year-0"])
+def test_structural_hostility_in_a_bundle_is_refused(tmp_path, capsys, mutate):
+    data = _small_bundle()
+    mutate(data)
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(data))
+    assert not attempt(capsys, tmp_path / "d", ["load", str(path)])
+
+
+def test_nesting_beyond_the_parser_is_refused_in_one_line(tmp_path, capsys):
+    path = tmp_path / "deep.json"
+    text = json.dumps(_small_bundle())
+    path.write_text(text.replace('"flagged": []', '"flagged": ' + "[" * 200_000 + "]" * 200_000, 1))
+    assert not attempt(capsys, tmp_path / "d", ["load", str(path)])
+    (tmp_path / "notjson.json").write_bytes(b"\xff\xfe{")
+    assert not attempt(capsys, tmp_path / "d", ["load", str(tmp_path / "notjson.json")])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.text(min_size=1, max_size=30), note=st.text(max_size=60))
+def test_any_text_in_a_bundle_is_refused_whole_or_stored_exactly(tmp_path_factory, name, note):
+    data = _small_bundle()
+    data["homes"][0]["home"]["name"] = name
+    data["homes"][0]["visits"][0]["notes"]["restraints"] = note
+    root = tmp_path_factory.mktemp("h") / "d"
+    store = Store(root)
+    try:
+        bundle.load(store, json.loads(json.dumps(data)))
+    except bundle.BundleError as exc:
+        assert "\n" not in str(exc)
+        assert folder_state(root) == {}
+        return
+    finally:
+        store.close()
+    held = Store(root, readonly=True)
+    stored = held.home("home-000").name
+    assert stored == name.replace("\x00", "").strip()  # surrounding white space (even a trailing new line) trimmed
+    assert held.visits("home-000")[0]["notes"]["restraints"] == note.replace("\x00", "")
+    assert not _has_control(stored)
