@@ -1,0 +1,169 @@
+"""One series per trended measure across a home's visits, with the exposure each count covers.
+
+Counts of events are also shown per child resident and per 30 days, and the statistics use the
+exposure behind them: children resident × days covered (child-months). A visit with no children
+resident has no rate at all, rather than a raw count posing as one; the first visit is taken to
+cover ``FIRST_VISIT_DAYS`` (checklists ask about "the last month").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import median
+
+from visitor.checklist import Checklist
+from visitor.model import Child, parse_date
+
+FIRST_VISIT_DAYS = 30
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+@dataclass
+class Measure:
+    id: str
+    label: str
+    kind: str  # count, number, percent, yesno, derived
+    rate: bool = False  # a count of events: also shown per child and per 30 days
+    better: str = "lower"
+    derived: bool = False
+    section: str = ""
+
+
+DERIVED = (
+    Measure("children_resident", "Children resident", "derived", better="none", derived=True, section="children"),
+    Measure("children_seen_alone", "Seen alone", "derived", better="higher", derived=True, section="children"),
+    Measure("children_not_seen_alone", "Not seen alone", "derived", derived=True, section="children"),
+    Measure("records_not_available", "Records withheld", "derived", derived=True, section="records"),
+    Measure("recommendations_not_met", "Recs not met", "derived", derived=True, section="recommendations"),
+)
+
+
+@dataclass
+class Point:
+    visit_id: str
+    date: str
+    value: float | None
+    per_child: float | None = None
+    per_30_days: float | None = None
+    rule_value: float | None = None  # what the rules compare: per child per 30 days for event counts
+    exposure: float = 0.0  # child-months this visit's count covers
+
+
+@dataclass
+class Series:
+    measure: Measure
+    points: list[Point]
+    shown_baseline: float | None = None  # computed on the full history, kept when --months trims points
+
+    def values(self) -> list[float | None]:
+        return [p.value for p in self.points]
+
+    @property
+    def latest(self) -> Point | None:
+        return self.points[-1] if self.points else None
+
+    @property
+    def previous(self) -> Point | None:
+        return self.points[-2] if len(self.points) > 1 else None
+
+    def baseline(self, thresholds) -> float | None:
+        """Median of the previous visits' rule values (up to ``baseline_visits`` of them)."""
+        if self.shown_baseline is not None:
+            return self.shown_baseline
+        return baseline_of(self.points, thresholds)
+
+    def change(self) -> float | None:
+        latest, previous = self.latest, self.previous
+        if not previous or latest is None or latest.value is None or previous.value is None:
+            return None
+        return latest.value - previous.value
+
+    def direction(self) -> str:
+        change = self.change()
+        if change is None:
+            return "·"
+        return "↑" if change > 0 else "↓" if change < 0 else "→"
+
+    def sparkline(self) -> str:
+        return sparkline(self.values())
+
+
+def baseline_of(points: list[Point], thresholds) -> float | None:
+    history = [p.rule_value for p in points[:-1][-thresholds.baseline_visits:]
+               if p.value is not None and p.rule_value is not None]
+    if not history or len(history) < thresholds.baseline_min_history:  # a minimum of 0 still needs one point
+        return None
+    return median(history)
+
+
+def measures_for(checklist: Checklist) -> list[Measure]:
+    """The checklist's metrics plus the derived ones; counts with a reference rate are events too."""
+    from visitor.analysis.references import DEFAULT_RATES
+
+    sections = {i.id: s.id for s in checklist.sections for i in s.items}
+    found = [
+        Measure(i.id, i.label or i.question, i.kind, rate=(i.rate or i.id in DEFAULT_RATES["default"])
+                and i.kind == "count", better=i.better, section=sections.get(i.id, ""))
+        for i in checklist.metrics
+    ]
+    return found + list(DERIVED)
+
+
+def build(visits: list[dict], children: list[Child], checklist: Checklist):
+    """(days since previous visit, children resident, series by measure id) for visits in date order."""
+    days: list[int | None] = []
+    residents: list[int] = []
+    previous = None
+    for visit in visits:
+        days.append((parse_date(visit["date"]) - parse_date(previous["date"])).days if previous else None)
+        residents.append(sum(1 for c in children if c.resident_on(visit["date"])))
+        previous = visit
+    unmet = _unmet_counts(visits)
+    series: dict[str, Series] = {}
+    for measure in measures_for(checklist):
+        points = []
+        for visit, gap, resident in zip(visits, days, residents):
+            value = _value(measure, visit, resident, unmet)
+            covered = gap if gap else FIRST_VISIT_DAYS
+            point = Point(visit["id"], visit["date"], value, rule_value=value,
+                          exposure=resident * covered / 30)
+            if measure.rate and value is not None:
+                point.per_child = round(value / resident, 2) if resident else None
+                point.per_30_days = round(value * 30 / gap, 2) if gap else None
+                point.rule_value = value / point.exposure if point.exposure else None
+            points.append(point)
+        series[measure.id] = Series(measure, points)
+    return days, residents, series
+
+
+def _value(measure: Measure, visit: dict, resident: int, unmet: dict[str, int]) -> float | None:
+    answers = visit.get("answers", {})
+    if measure.derived:
+        seen_alone = sum(1 for a in visit.get("child_answers", {}).values() if a.get("seen_alone") == "yes")
+        if measure.id == "children_resident":
+            return resident
+        if measure.id == "children_seen_alone":
+            return seen_alone
+        if measure.id == "children_not_seen_alone":
+            return max(resident - seen_alone, 0)
+        if measure.id == "records_not_available":
+            return sum(1 for r in visit.get("records", {}).values() if r.get("status") == "not made available")
+        if measure.id == "recommendations_not_met":
+            return unmet.get(visit["id"], 0)
+    value = answers.get(measure.id)
+    if measure.kind == "yesno":
+        return {"yes": 1, "no": 0}.get(value)
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _unmet_counts(visits: list[dict]) -> dict[str, int]:
+    return {v["id"]: sum(1 for p in v.get("earlier", {}).values() if p.get("rating") == "not met") for v in visits}
+
+
+def sparkline(values: list[float | None]) -> str:
+    present = [v for v in values if v is not None]
+    if not present:
+        return ""
+    low, high = min(present), max(present)
+    span = (high - low) or 1
+    return "".join(" " if v is None else SPARKS[int((v - low) / span * (len(SPARKS) - 1))] for v in values)

@@ -1,0 +1,129 @@
+"""Flags merged when they state one fact, and grouped into a few themes with a severity and a headline.
+
+A measure tested against several references and rising is one flag carrying all its evidence; children
+not seen alone at this visit, per child across visits and above the home's usual level are one flag
+listing the children. Themes are what the dashboard, the walkthrough, the trends screen, the JSON and
+the Word reports show, most severe first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from visitor.analysis.rules import HIGH, Flag, is_statistical
+from visitor.analysis.words import clip
+
+# (id, label, short name for the dashboard), in the order shown when severities tie.
+THEMES = (
+    ("voice", "Children's voice and being seen", "voice"),
+    ("restraint", "Restraint and restrictive practice", "restraint"),
+    ("medication", "Medication", "meds"),
+    ("staffing", "Staffing and leadership", "staffing"),
+    ("complaints", "Complaints, whistleblowing and allegations", "complaints"),
+    ("notifications", "Notifications and outside agencies", "notices"),
+    ("records", "Records and openness", "records"),
+    ("recommendations", "Recommendations", "recs"),
+)
+LABELS = {t[0]: t[1] for t in THEMES}
+SHORT = {t[0]: t[2] for t in THEMES}
+ORDER = {t[0]: n for n, t in enumerate(THEMES)}
+BY_METRIC = {
+    "voice": ("children_not_seen_alone", "children_seen_alone"),
+    "restraint": ("restraints", "restraint_injuries", "children_restrained", "longest_restraint_minutes", "seclusion",
+                  "sanctions"),
+    "medication": ("mar_gaps", "medication_errors", "prn_behaviour"),
+    "staffing": ("agency_share", "shifts_below_planned", "vacancies", "registered_manager"),
+    "complaints": ("complaints_children", "complaints_parents", "complaints_authorities", "complaints_self_investigated",
+                   "whistleblowing", "allegations_against_staff", "parent_concerns_not_logged"),
+    "notifications": ("reg40_notifications", "lado_referrals", "police_incidents", "missing_episodes",
+                      "hospital_attendances", "incidents_recorded", "self_harm", "safeguarding_events"),
+    "records": ("records_not_available",),
+    "recommendations": ("recommendations_not_met",),
+}
+THEME_OF_METRIC = {metric: theme for theme, metrics in BY_METRIC.items() for metric in metrics}
+THEME_OF_KEY = {"no_advocate": "voice", "silent_complaints": "records", "injury_no_notification": "notifications",
+                "hospital_no_incident": "records", "concerns_not_logged": "complaints", "rec_unmet": "recommendations"}
+SECTION_THEMES = {"children": "voice", "staffing": "staffing", "restraint": "restraint", "liberty": "restraint",
+                  "medication": "medication", "complaints": "complaints", "notifications": "notifications"}
+# Rules whose findings about one measure are one fact, in the order their evidence is told.
+MERGED_RULES = ("combined", "reference", "peers", "history", "cusum", "any", "staffing", "seen_alone", "rising",
+                "baseline")
+RULE_ORDER = {rule: n for n, rule in enumerate(MERGED_RULES)}
+PHRASES = {"reference": "above the reference rate", "peers": "above peer homes", "history": "above its own history",
+           "cusum": "a sustained rise", "rising": "rising", "baseline": "well above its usual level"}
+
+
+def theme_for(flag: dict | Flag, sections: dict[str, str] | None = None) -> str:
+    """The theme of a flag: stored with it; else from its key, its measure or the measure's section."""
+    get: Callable[..., Any] = flag.get if isinstance(flag, dict) else lambda k, d=None: getattr(flag, k, d)
+    if get("theme"):
+        return get("theme")
+    prefix = get("key", "").split(":")[0]
+    if prefix in THEME_OF_KEY:
+        return THEME_OF_KEY[prefix]
+    metric = get("metric", "") or ""
+    if metric in THEME_OF_METRIC:
+        return THEME_OF_METRIC[metric]
+    return SECTION_THEMES.get((sections or {}).get(metric, ""), "records")
+
+
+def merge(findings: list[Flag], sections: dict[str, str] | None = None) -> list[Flag]:
+    """One flag per fact: findings about the same measure from the rules in ``MERGED_RULES`` are joined."""
+    groups: dict[str, list[Flag]] = {}
+    order: list[str] = []
+    for finding in findings:
+        key = finding.metric if finding.metric and finding.rule in MERGED_RULES else finding.key
+        if key == "children_not_seen_alone":
+            key = "not_seen_alone"
+        elif finding.rule == "advocacy":
+            key = "no_advocate"
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(finding)
+    merged = []
+    for key in order:
+        group = sorted(groups[key], key=lambda f: RULE_ORDER.get(f.rule, 99))
+        first = group[0]
+        rules = list(dict.fromkeys(f.rule for f in group))
+        title = first.title
+        extra = [PHRASES[r] for r in rules[1:] if r in PHRASES]
+        if extra and first.rule in PHRASES:
+            title = f"{title}; also {', '.join(extra)}"
+        elif key == "not_seen_alone" and len(group) > 1:
+            title = "Children not seen alone, some at successive visits"
+        elif key == "no_advocate" and len(named := {c for f in group for c in f.children}) > 1:
+            title = f"{len(named)} non-verbal children with no advocate"
+        visits = sorted({v for f in group for v in f.visits})
+        children = list(dict.fromkeys(c for f in group for c in f.children))
+        flag = Flag(key, first.rule, title, " ".join(f.evidence for f in group),
+                    HIGH if any(f.severity == HIGH for f in group) else first.severity, visits, first.metric,
+                    children, rules=rules)
+        flag.theme = theme_for(flag, sections)
+        merged.append(flag)
+    return merged
+
+
+def group(flags: list[dict]) -> list[dict]:
+    """Themes of open flags, most severe first: id, label, short, severity, headline, flags (keys)."""
+    found: dict[str, list[dict]] = {}
+    for flag in flags:
+        found.setdefault(theme_for(flag), []).append(flag)
+    themes: list[dict] = []
+    for theme, members in found.items():
+        members = sorted(members, key=lambda f: (f.get("severity") != HIGH, not is_statistical(f),
+                                                 f.get("raised_on", ""), f["key"]))
+        severity = HIGH if any(f.get("severity") == HIGH for f in members) else "medium"
+        titles = [m["title"] for m in members[:2]]
+        more = f" and {len(members) - 2} more" if len(members) > 2 else ""
+        themes.append({"id": theme, "label": LABELS.get(theme, theme), "short": SHORT.get(theme, theme),
+                       "severity": severity, "headline": clip(f"{LABELS.get(theme, theme)}: {'; '.join(titles)}{more}", 140),
+                       "flags": [m["key"] for m in members]})
+    themes.sort(key=lambda t: (t["severity"] != HIGH, -len(t["flags"]), ORDER.get(t["id"], 99)))
+    return themes
+
+
+def short_list(themes: list[dict]) -> str:
+    """The dashboard's line: 'restraint ▲ voice ▲ staffing' (▲ marks a theme of high severity)."""
+    return " ".join(t["short"] + (" ▲" if t["severity"] == HIGH else "") for t in themes)

@@ -1,0 +1,95 @@
+"""Evaluate the trends engine on the labelled scenarios: ``python -m visitor.evaluate [--seed N ...]``.
+
+Every home is replayed visit by visit, as the visitor would have met it. For each kind of concerning
+home it prints the detection delay (visits from the onset to the first statistical flag: 0 means
+flagged at the onset visit) and, for healthy homes, the false flags per home-year — statistical flags
+apart from single events that each warrant enquiry (one whistleblowing concern, one LADO referral),
+which are counted separately. The last line is the same as JSON. Targets (issue 12): every concerning
+home flagged within 3 visits of its onset (delay ≤ 2), at most 1 false flag per healthy home-year.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from statistics import median
+
+from visitor import scenarios, trends
+from visitor.analysis import history
+from visitor.analysis.references import build as build_references
+from visitor.checklist import load_shipped
+
+MAX_DELAY = 2
+MAX_FALSE_PER_YEAR = 1.0
+
+
+def replay_home(home: scenarios.ScenarioHome, checklist, thresholds) -> dict:
+    """(first visit index at or after onset with a statistical flag, statistical and enquiry raises)."""
+    refs = build_references(home.setting_type, {})
+    analysis = trends.analyse(home.id, home.visits, home.children, checklist, thresholds, references=refs)
+    ctx = analysis.context
+    assert ctx is not None  # trends.analyse always keeps the context it computed on
+    state: list[dict] = []
+    detected = None
+    for i, visit in enumerate(ctx.visits):
+        current = history.flags_at(ctx, i, analysis.sections)
+        if detected is None and home.onset is not None and i >= home.onset \
+                and any(trends.is_statistical(f) for f in current):
+            detected = i
+        state = history.merge_flags(state, current, visit)
+    statistical = sum(1 for f in state if trends.is_statistical(f))
+    enquiry = sum(1 for f in state if trends.is_enquiry_only(f))
+    return {"detected": detected, "statistical": statistical, "enquiry": enquiry}
+
+
+def evaluate(seeds: list[int], per_kind: int = 12, thresholds=None) -> dict:
+    checklist = load_shipped()
+    thresholds = thresholds or trends.Thresholds()
+    delays: dict[str, list[int | None]] = {k: [] for k in scenarios.KINDS if k != "healthy"}
+    false_flags = enquiries = years = 0.0
+    for seed in seeds:
+        for home in scenarios.generate(seed, per_kind):
+            result = replay_home(home, checklist, thresholds)
+            if home.kind == "healthy":
+                false_flags += result["statistical"]
+                enquiries += result["enquiry"]
+                years += home.years
+            else:
+                found = result["detected"]
+                delays[home.kind].append(None if found is None else found - home.onset)
+    per_kind_figures = {}
+    for kind, found in delays.items():
+        hits = [d for d in found if d is not None]
+        per_kind_figures[kind] = {
+            "homes": len(found), "detected": len(hits),
+            "within_target": sum(1 for d in hits if d <= MAX_DELAY),
+            "median_delay": median(hits) if hits else None, "max_delay": max(hits) if hits else None,
+        }
+    false_rate = false_flags / years if years else 0.0
+    met = all(f["within_target"] == f["homes"] for f in per_kind_figures.values()) and false_rate <= MAX_FALSE_PER_YEAR
+    return {"seeds": seeds, "homes_per_kind": per_kind, "scenarios": per_kind_figures,
+            "healthy_home_years": round(years, 1), "false_flags_per_home_year": round(false_rate, 3),
+            "enquiry_flags_per_home_year": round(enquiries / years if years else 0.0, 3), "targets_met": met}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m visitor.evaluate", description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, action="append", help="seed (repeatable; default 1 2 3)")
+    parser.add_argument("--homes", type=int, default=12, help="homes per concerning kind (healthy: twice)")
+    args = parser.parse_args(argv)
+    figures = evaluate(args.seed or [1, 2, 3], args.homes)
+    print(f"{'scenario':12} {'homes':>5} {'flagged':>7} {'≤' + str(MAX_DELAY) + ' visits':>9} {'median':>6} {'max':>4}")
+    for kind, f in figures["scenarios"].items():
+        print(f"{kind:12} {f['homes']:>5} {f['detected']:>7} {f['within_target']:>9} "
+              f"{'–' if f['median_delay'] is None else f['median_delay']:>6} "
+              f"{'–' if f['max_delay'] is None else f['max_delay']:>4}")
+    print(f"healthy: {figures['false_flags_per_home_year']} false flags per home-year over "
+          f"{figures['healthy_home_years']} home-years; single-event enquiry flags "
+          f"{figures['enquiry_flags_per_home_year']} per home-year")
+    print(json.dumps(figures, ensure_ascii=False))
+    return 0 if figures["targets_met"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
