@@ -61,13 +61,18 @@ def test_structure_and_content_read_back(demo_store, tmp_path):
         assert needed in headings, needed
     text = "\n".join(p.text for p in d.paragraphs)
     assert "Rising restraint with injuries not notified" in text
-    assert "Whistleblowing concern" in text and "Restraints rising" in text
+    assert "Whistleblowing concern" in text and "Restraints above the reference rate" in text
+    themes = [p.text for p in d.paragraphs if p.text.startswith(("Restraint and restrictive practice (high)",
+                                                                 "Children's voice and being seen (high)"))]
+    assert len(themes) == 2, "the patterns section is grouped into themes"
     cover = {r.cells[0].text: r.cells[1].text for r in d.tables[0].rows}
     assert cover["Ofsted URN"] == "SC900001" and "unannounced" in cover["Date of visit"] or "announced" in cover["Date of visit"]
+    assert d.tables[0].rows[0].cells[0].text == "Home", "the cover has no empty 'Detail |' header row"
     for table in d.tables:
         assert table.style.name == "Light Grid Accent 1"
         first = table.rows[0]._tr
-        assert first.find(f"{W}trPr/{W}tblHeader") is not None, "header row repeats across pages"
+        key_value = table.rows[0].cells[0].text in ("Home", "Name")
+        assert (first.find(f"{W}trPr/{W}tblHeader") is not None) != key_value, "header rows repeat across pages"
     trend = next(t for t in d.tables if t.rows[0].cells[0].text == "Measure")
     assert [r.cells[0].text for r in trend.rows][1] == "Restraints"
     assert len(trend.columns) == 12 + 3
@@ -125,7 +130,12 @@ def test_own_children_stay_identifiable(demo_store, tmp_path):
                                  out_dir=tmp_path)
     table = next(t for t in docx.Document(path).tables if t.rows[0].cells[0].text == "Child")
     labels = [r.cells[0].text for r in table.rows[1:]]
-    assert target.code in labels and any(l.startswith("Another child") for l in labels)
+    own = [c.code for c in data_children_resident(children, visit) if c.placing_authority == target.placing_authority]
+    assert target.code in labels and labels == own, "own children keep their rows; others are only counted"
+
+
+def data_children_resident(children, visit):
+    return [c for c in children if c.resident_on(visit["date"])]
 
 
 def test_free_text_mentioning_another_child_is_redacted(store, tmp_path):
@@ -188,7 +198,12 @@ def test_distribution_log_and_deadline(demo_store):
     rule = demo_store.settings()["report_deadline"]
     assert workflow.report_state(visit, rule).startswith(("due", "OVERDUE"))
     workflow.record_distribution(demo_store, visit["id"], "Ofsted (HMCI)", "ofsted")
-    assert workflow.report_state(demo_store.visit(visit["id"]), rule) == "sent"
+    visit = demo_store.visit(visit["id"])
+    status = workflow.distribution_status(demo_store, visit)
+    assert workflow.report_state(visit, rule, status=status).startswith(f"1/{len(status.required)} sent, ")
+    workflow.record_sent(demo_store, visit["id"], [r["key"] for r in status.missing])
+    visit = demo_store.visit(visit["id"])
+    assert workflow.report_state(visit, rule, status=workflow.distribution_status(demo_store, visit)) == "sent"
     assert workflow.report_due("2026-02-10").isoformat() == "2026-02-28"
     assert workflow.report_due("2026-02-10", "days:7").isoformat() == "2026-02-17"
 

@@ -7,9 +7,12 @@ trends and completeness modules are imported where used: the dashboard needs nei
 from __future__ import annotations
 
 import calendar
+import weakref
 from datetime import date, datetime
 
-from visitor.model import Child, Home, ValidationError, clean_text, open_recommendations, parse_date
+from visitor import consideration, distribution
+from visitor.model import (CORRECTION_OUTCOMES, PROVIDER_RESPONSES, Child, Home, ValidationError, choice, clean_name,
+                           clean_text, open_recommendations, parse_date)
 from visitor.store import Store
 
 AUDIENCES = ("provider", "ofsted", "placing-authority", "registered-manager", "responsible-individual",
@@ -29,6 +32,16 @@ def thresholds(store: Store):
     return trends.Thresholds.from_settings(store.settings().get("thresholds"))
 
 
+def check_settings(store: Store) -> None:
+    """Raise ValueError with a one-line message if the pattern settings cannot be used."""
+    from visitor.analysis import references as refs
+
+    settings = store.settings()
+    thresholds(store)
+    refs.validate_rates(settings.get("reference_rates"))
+    refs.validate_peer_rates(settings.get("peer_rates"))
+
+
 def gaps_for(store: Store, visit: dict) -> list:
     from visitor import completeness
 
@@ -36,18 +49,107 @@ def gaps_for(store: Store, visit: dict) -> list:
     return completeness.gaps(visit, store.checklist_for(visit), store.children(visit["home_id"]), earlier)
 
 
+def concerns_for(store: Store, visit: dict) -> list[dict]:
+    """Every concern at a visit (see ``completeness.concerns``): the one count every screen and report uses."""
+    from visitor import completeness
+
+    return completeness.concerns(visit, store.checklist_for(visit))
+
+
+def progress_for(store: Store, visit: dict) -> dict[str, tuple[int, int]]:
+    from visitor import completeness
+
+    earlier = [v for v in store.visits(visit["home_id"]) if v["date"] < visit["date"]]
+    return completeness.progress(visit, store.checklist_for(visit), store.children(visit["home_id"]), earlier)
+
+
+def discard_draft(store: Store, visit_id: str) -> dict:
+    """Throw away a draft visit (the visitor has confirmed); a final visit can never be discarded."""
+    visit = store.visit(visit_id)
+    if visit["status"] != "draft":
+        raise ValidationError(f"Visit {visit_id} is final: a final visit cannot be discarded (add an addendum).")
+    with store.transaction():
+        store.discard_draft(visit["home_id"])
+    return visit
+
+
 def finalise(store: Store, visit: dict) -> dict:
-    """Refuse an incomplete visit; otherwise make it final (read-only) and refresh the home's patterns."""
+    """Refuse an incomplete visit; otherwise make it final (read-only), say who signed it, refresh patterns."""
     found = gaps_for(store, visit)
     if found:
         raise Incomplete(found)
-    final = store.store_final(visit)
-    refresh_home(store, visit["home_id"])
+    check_settings(store)  # refuse bad thresholds or rates before anything is written
+    who = visit.get("visitor") or store.profile()
+    signed = {**visit, "finalised_by": {"name": who.get("name", ""), "role": "Independent person (regulation 44)",
+                                        "organisation": who.get("organisation", ""),
+                                        "on": date.today().isoformat()}}
+    with store.transaction():  # the visit, its draft's removal, the flags and the summary commit together
+        final = store.store_final(signed)
+        refresh_home(store, visit["home_id"])
     return final
+
+
+def references(store: Store, home_id: str, thresholds_=None):
+    """Reference rates for the home's setting type, with the visitor's overrides, hub peer figures and
+    the other homes of the same type in this data folder (from their stored totals: one small file).
+
+    The local peers are pooled once per setting type and the pool is kept with the store: the next home
+    refreshed (the next of a load) updates it with the rows that changed instead of pooling every home
+    again, and leaves its own row out of its peers."""
+    from visitor.analysis import references as refs
+
+    home = store.home(home_id)
+    settings = store.settings()
+    t = thresholds_ or thresholds(store)
+    local, pool = [], None
+    hub = refs.validate_peer_rates(settings.get("peer_rates")).get(home.setting_type)
+    if not hub:
+        rows = store.peer_rows()
+        members = {}
+        for other in store.homes():
+            if other.setting_type == home.setting_type:
+                row = rows.get(other.id)
+                if row is None and other.id != home_id:  # a folder from before the totals were kept
+                    row = peer_row(store, other.id)
+                if row is not None and row["dates"]:
+                    members[other.id] = refs.PeerHome(row["dates"], row["exposure"], row["counts"])
+        local = [peer for key, peer in members.items() if key != home_id]
+        pool = _POOLS.setdefault(store, {}).setdefault(home.setting_type, refs.PeerPool())
+        pool.sync(members)
+    return refs.build(home.setting_type, settings, local, t.peer_min_homes, pool, home_id)
+
+
+# Pooled peers per setting type, kept while the store is alive (rows only: never parsed home files).
+_POOLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def peer_row(store: Store, home_id: str) -> dict | None:
+    """One home's event counts and exposure as prefix sums per visit: what pooling it as a peer needs."""
+    from visitor.analysis import references as refs
+    from visitor.analysis.series import FIRST_VISIT_DAYS
+
+    visits = store.visits(home_id)
+    if not visits:
+        return None
+    children = store.children(home_id)
+    events = set(refs.DEFAULT_RATES["default"])
+    points, previous = [], None
+    for visit in visits:
+        resident = sum(1 for c in children if c.resident_on(visit["date"]))
+        covered = (parse_date(visit["date"]) - parse_date(previous)).days if previous else FIRST_VISIT_DAYS
+        answers = visit.get("answers", {})
+        counts = {m: answers[m] for m in events if isinstance(answers.get(m), (int, float))
+                  and not isinstance(answers.get(m), bool)}
+        points.append((visit["date"], resident * covered / 30, counts))
+        previous = visit["date"]
+    peer = refs.peer_home(points)
+    return {"home_id": home_id, "setting_type": store.home(home_id).setting_type, "dates": peer.dates,
+            "exposure": peer.exposure, "counts": peer.counts}
 
 
 def analyse_home(store: Store, home_id: str, *, draft: dict | None = None, months: int | None = None,
                  upto: str | None = None):
+    """The home's measures and patterns as at its latest visit (or ``upto`` a date, or with a draft)."""
     from visitor import trends
 
     visits = list(store.visits(home_id))
@@ -60,19 +162,97 @@ def analyse_home(store: Store, home_id: str, *, draft: dict | None = None, month
         from visitor.checklist import load_shipped
 
         checklist = load_shipped()
-    return trends.analyse(home_id, visits, store.children(home_id), checklist, thresholds(store), months)
+    t = thresholds(store)
+    return trends.analyse(home_id, visits, store.children(home_id), checklist, t, months,
+                          references(store, home_id, t))
+
+
+def flags_as_of(store: Store, home_id: str, upto: str | None = None) -> list[dict]:
+    """The flags the visitor would have seen at the visit of ``upto`` (default: now), replayed from the
+    home's first visit with the visitor's resolutions applied where they were made."""
+    visits = store.visits(home_id)
+    if not visits:
+        return [f for f in store.flags(home_id) if f.get("resolved")]
+    analysis = analyse_home(store, home_id)
+    return analysis.replay(store.flags(home_id), upto)
 
 
 def refresh_home(store: Store, home_id: str) -> dict:
-    """Recompute the patterns as at the latest visit, keep the flags they raise, and refresh the summary."""
-    from visitor import trends
-
-    visits = store.visits(home_id)
+    """Recompute the flags visit by visit in date order, keep them, and refresh the summary."""
     stored = store.flags(home_id)
-    if visits:
-        analysis = analyse_home(store, home_id, upto=visits[-1]["date"])
-        stored = trends.merge_flags(stored, analysis.flags, visits[-1])
-        store.save_flags(home_id, stored)
+    with store.transaction():
+        if store.visits(home_id):
+            stored = _consideration_merge(store, home_id, stored, flags_as_of(store, home_id))
+            store.save_flags(home_id, stored)
+            row = peer_row(store, home_id)
+            if row is not None:
+                store.save_peer_row(home_id, row)
+        summary = summarise(store, home_id, stored)
+        store.save_summary(home_id, summary)
+    return summary
+
+
+def _response_days(store: Store) -> int:
+    value = store.settings().get("response_days", consideration.DEFAULT_DAYS)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else consideration.DEFAULT_DAYS
+
+
+def consideration_flags(store: Store, home_id: str, today: date | None = None) -> list[dict]:
+    """Recommendations not considered within their timescale, as plain flag dicts."""
+    return consideration.flags(store.visits(home_id), today or date.today(), _response_days(store))
+
+
+def merge_plain_flags(stored: list[dict], current: list[dict], prefix: str,
+                      ended: dict[str, str] | None = None) -> list[dict]:
+    """Merge flags given as plain dicts ``{key, title, evidence, raised_on, ...}`` whose keys start ``prefix``.
+
+    A new key is added open; an open one is refreshed; one that no longer fires is closed on the day its
+    condition ended (``ended``: key → date, e.g. the provider's response was received) — or dropped if
+    that day came before it was raised (the response was only entered late). A key the visitor resolved
+    stays resolved.
+    """
+    ended = ended or {}
+    today = date.today().isoformat()
+    firing = {f["key"]: f for f in current}
+    merged = []
+    for record in (dict(f) for f in stored):
+        if record["key"].startswith(prefix) and not record.get("resolved"):
+            if record["key"] in firing:
+                record.update(firing[record["key"]], raised_on=record["raised_on"], active=True, last_seen=today)
+            else:
+                on = ended.get(record["key"], today)
+                if on < record["raised_on"]:
+                    continue
+                record.update(active=False, resolved={"on": on, "as_of": on,
+                                                      "reason": "No longer applies: the condition has ended."})
+        merged.append(record)
+    known = {r["key"] for r in merged}
+    for key, flag in firing.items():
+        if key not in known:
+            merged.append({**flag, "raised_visit": "", "last_seen": today, "active": True, "resolved": None})
+    return merged
+
+
+def _consideration_merge(store: Store, home_id: str, stored: list[dict],
+                         engine: list[dict] | None = None) -> list[dict]:
+    """The trend engine's flags (``engine``: replayed; default: as stored) beside this module's own
+    ``rec_not_considered:`` flags, merged against what was stored before (the replay keeps only its own)."""
+    prefix = consideration.KEY_PREFIX
+    engine = stored if engine is None else engine
+    mine = merge_plain_flags([f for f in stored if f["key"].startswith(prefix)], consideration_flags(store, home_id),
+                             prefix, consideration.settled(store.visits(home_id)))
+    return [f for f in engine if not f["key"].startswith(prefix)] + mine
+
+
+def check_considered(store: Store, home_id: str) -> dict:
+    """Re-check the recommendations' timescales (a date may have passed) and refresh the cached summary."""
+    with store.transaction():
+        return _refresh_considered(store, home_id)
+
+
+def _refresh_considered(store: Store, home_id: str) -> dict:
+    stored = _consideration_merge(store, home_id, store.flags(home_id))
+    store.save_flags(home_id, stored)
     summary = summarise(store, home_id, stored)
     store.save_summary(home_id, summary)
     return summary
@@ -84,27 +264,69 @@ def summarise(store: Store, home_id: str, stored_flags: list[dict] | None = None
     visits = store.visits(home_id)
     stored_flags = store.flags(home_id) if stored_flags is None else stored_flags
     latest = visits[-1] if visits else None
-    summary = {
+    draft = store.draft(home_id)
+    summary: dict = {
         "last_visit": latest["date"] if latest else "",
         "last_visit_id": latest["id"] if latest else "",
         "visits": len(visits),
         "open_recommendations": len(open_recommendations(visits)),
         "open_flags": len(trends.open_flags(stored_flags)),
+        "themes": [{"id": t["id"], "short": t["short"], "severity": t["severity"]}
+                   for t in trends.themes_of(stored_flags)],
         "concerns": 0,
         "report_sent": True,
+        "sent": "",
+        "missing": [],
+        "state": cycle_state(draft) if draft else "",
+        "recheck_on": consideration.next_check(visits, date.today(), _response_days(store)),
     }
     if latest:
-        summary["concerns"] = len(store.checklist_for(latest).concerns(latest))
-        summary["report_sent"] = bool(latest.get("distribution"))
+        summary["concerns"] = len(concerns_for(store, latest))
+        status = distribution_status(store, latest)
+        summary["report_sent"] = status.complete
+        summary["sent"] = status.fraction
+        summary["missing"] = [r["recipient"] for r in status.missing]
+        if not draft:
+            summary["state"] = cycle_state(latest, status)
     return summary
 
 
-def summaries(store: Store) -> dict[str, dict]:
-    """The dashboard's figures for every home; computed once per change and cached in the index."""
+def recompute_summaries(store: Store) -> dict[str, int]:
+    """Recompute every home's dashboard summary from its files and save those that differ, in one commit.
+
+    The repair for a summary left stale (``reg44 check --repair``). Homes are read one at a time, so memory
+    stays flat at any number of homes. Returns how many homes were read and how many summaries changed.
+    """
     cached = store.summaries()
+    result = {"homes": 0, "changed": 0}
+    with store.transaction():
+        for home in store.homes():
+            fresh = summarise(store, home.id)
+            result["homes"] += 1
+            if cached.get(home.id) != {**fresh, "home_id": home.id}:
+                store.save_summary(home.id, fresh)
+                result["changed"] += 1
+    return result
+
+
+def summaries(store: Store) -> dict[str, dict]:
+    """The dashboard's figures for every home; computed once per change and cached in the index.
+
+    A cached summary is re-checked when a recommendation's timescale has run out since it was made.
+    """
+    from visitor.storage import LockedError, ReadOnlyError
+
+    cached = store.summaries()
+    today = date.today().isoformat()
     result = {}
     for home in store.homes():
-        result[home.id] = cached.get(home.id) or summarise(store, home.id)
+        summary = cached.get(home.id)
+        if summary is None or "state" not in summary or (summary.get("recheck_on") or "9999") <= today:
+            try:
+                summary = check_considered(store, home.id) if summary is not None else summarise(store, home.id)
+            except (LockedError, ReadOnlyError):
+                summary = summarise(store, home.id, _consideration_merge(store, home.id, store.flags(home.id)))
+        result[home.id] = summary
     return result
 
 
@@ -116,59 +338,194 @@ def resolve_flag(store: Store, home_id: str, key: str, reason: str) -> dict:
             visits = store.visits(home_id)
             record["resolved"] = {"on": date.today().isoformat(), "reason": reason,
                                   "as_of": visits[-1]["date"] if visits else ""}
-            store.save_flags(home_id, stored)
-            store.save_summary(home_id, summarise(store, home_id, stored))
+            with store.transaction():
+                store.save_flags(home_id, stored)
+                store.save_summary(home_id, summarise(store, home_id, stored))
             return record
     raise ValidationError(f"There is no open pattern {key!r} for this home.")
 
 
-def add_addendum(store: Store, visit_id: str, reason: str, text: str) -> dict:
+def add_addendum(store: Store, visit_id: str, reason: str, text: str, affects: list[str] | None = None) -> dict:
+    """Amend a final visit. The copies it ``affects`` (recipient keys; default every copy) become due again."""
     visit = store.visit(visit_id)
     if visit["status"] != "final":
         raise ValidationError("A draft can still be edited directly; addenda are for final visits.")
+    needed = required_recipients(store, visit)
+    keys = []
+    for wanted in affects or []:
+        recipient = distribution.match(needed, wanted)
+        if recipient is None:
+            raise ValidationError(f"{wanted!r} is not one of this report's recipients: "
+                                  f"{', '.join(r['key'] for r in needed)}.")
+        keys.append(recipient["key"])
     entry = {"date": date.today().isoformat(),
              "reason": clean_text(reason, "reason for the amendment", required=True, limit=2000),
-             "text": clean_text(text, "amendment", required=True)}
+             "text": clean_text(text, "amendment", required=True),
+             "affects": keys, "logged": _now()}
     visit["addenda"].append(entry)
-    store.update_final(visit, "an addendum")
+    with store.transaction():
+        store.update_final(visit, "an addendum")
+        store.save_summary(visit["home_id"], summarise(store, visit["home_id"]))
     return entry
 
 
-def record_distribution(store: Store, visit_id: str, recipient: str, audience: str,
-                        sent_on: str | None = None) -> dict:
-    visit = store.visit(visit_id)
-    if visit["status"] != "final":
-        raise ValidationError("Only a final visit's report can be sent.")
-    if audience not in AUDIENCES:
-        raise ValidationError(f"The audience must be one of: {', '.join(AUDIENCES)}.")
+def _now() -> str:
+    return datetime.now().isoformat(timespec="microseconds")
+
+
+def required_recipients(store: Store, visit: dict) -> list[dict]:
+    home = store.home(visit["home_id"])
+    return distribution.required(home, store.children(home.id), visit["date"])
+
+
+def distribution_status(store: Store, visit: dict) -> distribution.Status:
+    return distribution.status(visit, required_recipients(store, visit))
+
+
+def cycle_state(visit: dict, status: distribution.Status | None = None) -> str:
+    """Where a visit's report is: draft → shared (for factual accuracy) → final → distributed."""
+    if visit["status"] == "draft":
+        return "shared" if visit.get("shared") else "draft"
+    return "distributed" if status is not None and status.complete else "final"
+
+
+def _sent_day(visit: dict, sent_on: str | None) -> date:
     day = parse_date(sent_on, "date sent") if sent_on else date.today()
     if day > date.today():
         raise ValidationError("The date sent cannot be in the future.")
     if day < parse_date(visit["date"]):
         raise ValidationError("A report cannot be sent before the visit took place.")
-    entry = {"recipient": clean_text(recipient, "recipient", required=True, limit=300).strip(),
-             "audience": audience, "sent_on": day.isoformat(), "logged": datetime.now().isoformat(timespec="seconds")}
+    return day
+
+
+def record_sent(store: Store, visit_id: str, wanted: list[str], sent_on: str | None = None) -> list[dict]:
+    """Record one or many required recipients as sent, in one write. ``wanted``: keys or names."""
+    visit = store.visit(visit_id)
+    if visit["status"] != "final":
+        raise ValidationError("Only a final visit's report can be sent.")
+    if not wanted:
+        raise ValidationError("Say who the report was sent to.")
+    day = _sent_day(visit, sent_on)
+    needed = required_recipients(store, visit)
+    entries = []
+    for name in wanted:
+        recipient = distribution.match(needed, name)
+        if recipient is None:
+            raise ValidationError(f"{name!r} is not one of this report's recipients: "
+                                  f"{', '.join(r['key'] for r in needed)}.")
+        entries.append({"recipient": recipient["recipient"], "audience": recipient["audience"],
+                        "key": recipient["key"], "sent_on": day.isoformat(), "logged": _now()})
+    visit["distribution"].extend(entries)
+    with store.transaction():
+        store.update_final(visit, "the distribution log")
+        store.save_summary(visit["home_id"], summarise(store, visit["home_id"]))
+    return entries
+
+
+def record_distribution(store: Store, visit_id: str, recipient: str, audience: str,
+                        sent_on: str | None = None) -> dict:
+    """Record one copy sent to a recipient named freely (required ones are matched to their key)."""
+    visit = store.visit(visit_id)
+    if visit["status"] != "final":
+        raise ValidationError("Only a final visit's report can be sent.")
+    if audience not in AUDIENCES:
+        raise ValidationError(f"The audience must be one of: {', '.join(AUDIENCES)}.")
+    day = _sent_day(visit, sent_on)
+    name = clean_name(recipient, "recipient", required=True, limit=300)  # one line: no control characters
+    entry = {"recipient": name, "audience": audience, "sent_on": day.isoformat(), "logged": _now()}
+    needed = required_recipients(store, visit)
+    match = distribution.match(needed, name) or (
+        distribution.match(needed, audience) if audience != "placing-authority" else None)
+    if match is not None and match["audience"] == audience:
+        entry["key"] = match["key"]
     visit["distribution"].append(entry)
-    store.update_final(visit, "the distribution log")
-    store.save_summary(visit["home_id"], summarise(store, visit["home_id"]))
+    with store.transaction():
+        store.update_final(visit, "the distribution log")
+        store.save_summary(visit["home_id"], summarise(store, visit["home_id"]))
     return entry
 
 
 def recipients(home: Home, children: list[Child], day: str) -> list[tuple[str, str]]:
     """Who must receive a copy (reg 44(7)): (recipient, audience), placing authorities once each."""
-    found = [("Ofsted (HMCI)", "ofsted"),
-             (f"Registered provider: {home.provider or 'not recorded'}", "provider"),
-             (f"Registered manager: {home.registered_manager or 'not recorded'}", "registered-manager"),
-             (f"Responsible individual: {home.responsible_individual or 'not recorded'}", "responsible-individual")]
-    for authority in placing_authorities(children, day):
-        found.append((authority, "placing-authority"))
-    if home.local_authority_wants_copy and home.la_area:
-        found.append((f"{home.la_area} (local authority, on request)", "local-authority"))
-    return found
+    return [(r["recipient"], r["audience"]) for r in distribution.required(home, children, day)]
 
 
 def placing_authorities(children: list[Child], day: str) -> list[str]:
     return sorted({c.placing_authority for c in children if c.resident_on(day)})
+
+
+# -- the factual-accuracy draft, corrections and the provider's response ------------------------------
+def share_for_accuracy(store: Store, visit_id: str, out_dir, problems: list[str] | None = None) -> list:
+    """Write the provider's draft copy for factual accuracy and record the day it was shared."""
+    from visitor.report.export import export_draft
+
+    visit = store.visit(visit_id)
+    if visit["status"] != "draft":
+        raise ValidationError("This visit is already final: a draft for factual accuracy comes before finalising.")
+    found = gaps_for(store, visit)
+    if found:
+        raise ValidationError(f"The draft is not complete yet ({len(found)} thing(s) missing, first: "
+                              f"{found[0].message}): complete it before sharing it for factual accuracy.")
+    paths = export_draft(store, visit, out_dir, problems)
+    today = date.today().isoformat()
+    visit["shared"] = {"on": today, "with": "provider", "history": [*visit.get("shared", {}).get("history", []), today]}
+    with store.transaction():
+        store.save_draft(visit)
+        store.save_summary(visit["home_id"], summarise(store, visit["home_id"]))
+    return paths
+
+
+def record_correction(store: Store, visit_id: str, disputed: str, outcome: str, reason: str,
+                      change: str = "") -> dict:
+    """Record a point of fact the provider disputed in the shared draft and what the visitor decided.
+
+    The visitor edits the draft themselves if they accept it: a correction never rewrites their words.
+    """
+    visit = store.visit(visit_id)
+    if visit["status"] != "draft":
+        raise ValidationError("Corrections of fact are recorded on the draft, before finalising; "
+                              "after that, add an addendum.")
+    if not visit.get("shared"):
+        raise ValidationError("Share the draft for factual accuracy first (reg44 export VISIT --draft).")
+    outcome = choice(outcome, CORRECTION_OUTCOMES, "outcome")
+    entry = {"disputed": clean_text(disputed, "point disputed", required=True, limit=5000).strip(),
+             "outcome": outcome,
+             "reason": clean_text(reason, "reason", required=True, limit=5000).strip(),
+             "change": clean_text(change, "change made", required=outcome == "accepted", limit=5000).strip(),
+             "recorded_on": date.today().isoformat()}
+    visit["corrections"] = [*visit.get("corrections", []), entry]
+    store.save_draft(visit)
+    return entry
+
+
+def record_response(store: Store, visit_id: str, number: int, response: str, action: str, by: str = "",
+                    ri_comment: str = "", received_on: str = "") -> dict:
+    """Record the registered manager's response to recommendation ``number`` (1-based) and the RI's comment."""
+    visit = store.visit(visit_id)
+    recs = visit.get("recommendations", [])
+    if not isinstance(number, int) or not 1 <= number <= len(recs):
+        raise ValidationError(f"This visit has {len(recs)} recommendation(s); there is no number {number}.")
+    response = choice(response, PROVIDER_RESPONSES, "response")
+    received = parse_date(received_on, "date received") if received_on else date.today()
+    if received > date.today():
+        raise ValidationError("The date the response was received cannot be in the future.")
+    deadline = parse_date(by, "date the action is due by") if by else None
+    if response != "not accepted" and deadline is None:
+        raise ValidationError("Say by when the action will be done (--by YYYY-MM-DD).")
+    entry = {"response": response,
+             "action": clean_text(action, "action (or the reason, if not accepted)", required=True,
+                                  limit=5000).strip(),
+             "by": deadline.isoformat() if deadline else "",
+             "ri_comment": clean_text(ri_comment, "responsible individual's comment", limit=5000).strip(),
+             "received_on": received.isoformat(), "logged": _now()}
+    visit["responses"] = {**visit.get("responses", {}), recs[number - 1]["id"]: entry}
+    with store.transaction():
+        if visit["status"] == "draft":
+            store.save_draft(visit)
+        else:
+            store.update_final(visit, "the provider's response")
+            _refresh_considered(store, visit["home_id"])
+    return entry
 
 
 # -- deadlines --------------------------------------------------------------------------------------
@@ -184,19 +541,27 @@ def report_due(visit_date: str, rule: str = "end-of-month") -> date:
     raise ValidationError(f"Unknown report deadline rule {rule!r}: use 'end-of-month' or 'days:N'.")
 
 
-def report_state(visit: dict, rule: str, today: date | None = None) -> str:
-    """'sent', 'due <date>' or 'OVERDUE <date>' for a final visit's report."""
-    if visit.get("distribution"):
+def report_state(visit: dict, rule: str, today: date | None = None,
+                 status: distribution.Status | None = None) -> str:
+    """'sent', or 'due <date>' / 'OVERDUE <date>' with '3/7 sent' before it once some copies are recorded.
+
+    Without ``status`` (the required recipients), any logged copy counts: pass it wherever a store is at hand.
+    """
+    if status is None and visit.get("distribution") or status is not None and status.complete:
         return "sent"
     due = report_due(visit["date"], rule)
     today = today or date.today()
-    return f"{'OVERDUE' if today > due else 'due'} {due.isoformat()}"
+    state = f"{'OVERDUE' if today > due else 'due'} {due.isoformat()}"
+    return f"{status.fraction} sent, {state}" if status is not None and status.sent else state
 
 
-def report_label(visit_date: str, rule: str, today: date | None = None) -> str:
-    """A short marker for an unsent report: 'due 31 Oct' or 'OVERDUE'."""
+def report_label(visit_date: str, rule: str, today: date | None = None, sent: str = "") -> str:
+    """A short marker for an unsent report: 'due 31 Oct', 'OVERDUE', or '3/7 sent' / '3/7 LATE' (past due)."""
     due = report_due(visit_date, rule)
-    return "OVERDUE" if (today or date.today()) > due else f"due {due.day} {due:%b}"
+    late = (today or date.today()) > due
+    if sent and not sent.startswith("0/"):
+        return f"{sent} {'LATE' if late else 'sent'}"
+    return "OVERDUE" if late else f"due {due.day} {due:%b}"
 
 
 def visit_due(last_visit: str, today: date | None = None) -> str:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import io
 from xml.sax.saxutils import escape
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from statistics import median
 
-from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement, parse_xml
@@ -23,8 +22,8 @@ from docx.shared import Cm, Pt, RGBColor
 
 from visitor import trends
 from visitor.checklist import Checklist
-from visitor.model import RECORD_TYPES, Child, Home
-from visitor.report import chart
+from visitor.model import RECORD_TYPES, Child, Home, standard_of, standard_title
+from visitor.report import chart, template
 from visitor.report.audience import Audience
 
 TABLE_STYLE = "Light Grid Accent 1"
@@ -35,6 +34,13 @@ CHART_MEASURES = ("restraints", "prn_behaviour", "agency_share", "children_not_s
                   "reg40_notifications")
 OPINION_QUESTIONS = (("safeguarded", "Are children effectively safeguarded?"),
                      ("wellbeing", "Does the conduct of the home promote children's well-being?"))
+DRAFT_MARK = "DRAFT — for factual accuracy"
+TREND_KEY = ("Trend: ↑ higher than at the previous visit, ↓ lower, → the same, "
+             "· not recorded at one of the two visits. Median before: this home's median of the visits before.")
+# Estimated width of one character as a fraction of the font size (bold, wide enough for the DejaVu Sans
+# that LibreOffice substitutes when Calibri is absent), and the
+# cell's left + right padding: used so that no header word is narrower than its column.
+CHAR_EM, CELL_PAD_CM = 0.7, 0.45
 
 
 @dataclass
@@ -49,6 +55,9 @@ class ReportData:
     recipients: list[tuple[str, str]]
     marking: str
     deadline: date
+    draft: bool = False
+    template: str = ""
+    problems: list[str] = field(default_factory=list)
 
     @property
     def resident(self) -> list[Child]:
@@ -58,13 +67,16 @@ class ReportData:
 class Writer:
     """A python-docx document whose every string passes through the audience filter."""
 
-    def __init__(self, audience: Audience):
-        self.doc = Document()
+    def __init__(self, audience: Audience, base: str = "", problems: list[str] | None = None):
+        self.doc, self.templated = template.open_base(base, problems if problems is not None else [])
         self.t = audience.text
-        styles = self.doc.styles
-        styles["Normal"].font.name = "Calibri"
-        styles["Normal"].font.size = Pt(10.5)
+        self.fact = audience.fact
+        if not self.templated:
+            styles = self.doc.styles
+            styles["Normal"].font.name = "Calibri"
+            styles["Normal"].font.size = Pt(10.5)
         self._ids: dict[str, str] = {}
+        self.font_pt = (self.doc.styles["Normal"].font.size or Pt(10.5)).pt
 
     def style_id(self, name: str) -> str:
         """Style ids by name, looked up once: python-docx rescans every style on each lookup."""
@@ -90,18 +102,22 @@ class Writer:
     def bullet(self, text: str, bold_prefix: str = "") -> None:
         self.para(text, "List Bullet", bold_prefix)
 
-    def table(self, header: list[str], rows: list[list[str]], widths: list[float] | None = None,
-              font: float | None = None) -> None:
+    def table(self, header: list[str] | None, rows: list[list[str]], widths: list[float] | None = None,
+              font: float | None = None, facts: bool = False) -> None:
         """A table built as one XML string and parsed once: python-docx's cell API is ~10x slower.
 
-        The header row repeats on every page (``w:tblHeader``) and no row splits across pages.
+        The header row repeats on every page (``w:tblHeader``) and no row splits across pages. Columns
+        are widened so that no header word breaks; ``header=None`` makes a plain two-column grid.
+        ``facts`` marks a table of facts about the home, filtered by ``Audience.fact``.
         """
-        widths = widths or [17 / len(header)] * len(header)
+        clean = self.fact if facts else self.t
+        columns = len(header) if header else len(rows[0])
+        widths = fit_widths(header, widths or [17 / columns] * columns, font or self.font_pt)
         twips = [int(w * 567) for w in widths]
         size = f'<w:rPr><w:sz w:val="{int(font * 2)}"/></w:rPr>' if font else ""
 
         def cell(text: str, width: int) -> str:
-            lines = self.t(text).split("\n")
+            lines = clean(text).split("\n")
             runs = "<w:br/>".join(
                 "<w:tab/>".join(f'<w:t xml:space="preserve">{escape(part)}</w:t>' for part in line.split("\t"))
                 for line in lines)
@@ -112,14 +128,33 @@ class Writer:
             props = "<w:trPr><w:cantSplit/>" + ("<w:tblHeader/>" if head else "") + "</w:trPr>"
             return "<w:tr>" + props + "".join(cell(v, w) for v, w in zip(values, twips)) + "</w:tr>"
 
+        first_row = "1" if header else "0"
         xml = (f"<w:tbl {nsdecls('w')}><w:tblPr><w:tblStyle w:val=\"{self.style_id(TABLE_STYLE)}\"/>"
-               '<w:tblW w:w="0" w:type="auto"/><w:jc w:val="center"/>'
-               '<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" w:lastColumn="0" '
-               'w:noHBand="0" w:noVBand="1"/></w:tblPr><w:tblGrid>'
+               '<w:tblW w:w="0" w:type="auto"/><w:jc w:val="center"/><w:tblLayout w:type="fixed"/>'
+               f'<w:tblLook w:val="{"04A0" if header else "0480"}" w:firstRow="{first_row}" w:lastRow="0" '
+               'w:firstColumn="1" w:lastColumn="0" w:noHBand="0" w:noVBand="1"/></w:tblPr><w:tblGrid>'
                + "".join(f'<w:gridCol w:w="{t}"/>' for t in twips) + "</w:tblGrid>"
-               + row(header, True) + "".join(row(r, False) for r in rows) + "</w:tbl>")
+               + (row(header, True) if header else "") + "".join(row(r, False) for r in rows) + "</w:tbl>")
         self.doc.element.body._insert_tbl(parse_xml(xml))
         self.paragraph()
+
+
+def fit_widths(header: list[str] | None, widths: list[float], font_pt: float) -> list[float]:
+    """Widen any column narrower than its longest header word, taking the room from columns with slack.
+
+    Keeps the table's total width, so a table that fitted the page still does ("Commun/icates" no more).
+    """
+    if not header:
+        return list(widths)
+    per_char = CHAR_EM * font_pt / 28.35
+    least = [max((len(word) for word in title.split()), default=0) * per_char + CELL_PAD_CM for title in header]
+    fitted = [max(w, m) for w, m in zip(widths, least)]
+    excess = sum(fitted) - sum(widths)
+    slack = [f - m for f, m in zip(fitted, least)]
+    if excess > 0 and sum(slack) > 0:
+        share = min(1.0, excess / sum(slack))
+        fitted = [f - s * share for f, s in zip(fitted, slack)]
+    return fitted
 
 
 def _field(paragraph, instruction: str) -> None:
@@ -146,21 +181,43 @@ def _field(paragraph, instruction: str) -> None:
 
 
 def _header_footer(section, w: Writer, data: ReportData, audience: Audience) -> None:
+    """Marking and title in the header (beside a template's own logo), page numbers in the footer."""
     section.different_first_page_header_footer = False
-    header = section.header.paragraphs[0]
+    paragraphs = section.header.paragraphs
+    has_own = any(p.text.strip() for p in paragraphs) or section.header._element.xpath(".//w:drawing")
+    header = section.header.add_paragraph() if has_own else paragraphs[0]
     header.text = ""
-    marking = header.add_run(w.t(data.marking))
+    marks = [DRAFT_MARK.upper(), data.marking] if data.draft else [data.marking]
+    marking = header.add_run(w.t(" · ".join(marks)))
     marking.bold = True
     marking.font.color.rgb = RGBColor(0xA0, 0x10, 0x10)
-    header.add_run(w.t(f"    {data.home.name} · Reg 44 visit {data.visit['date']} · {audience.label} copy"))
+    header.add_run(w.fact(f"    {data.home.name} · Reg 44 visit {data.visit['date']} · {audience.label} copy"))
     header.alignment = WD_ALIGN_PARAGRAPH.CENTER
     footer = section.footer.paragraphs[0]
     footer.text = ""
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    footer.add_run(w.t(f"{data.marking} · Page "))
+    footer.add_run(w.t(f"{' · '.join(marks)} · Page "))
     _field(footer, "PAGE")
     footer.add_run(" of ")
     _field(footer, "NUMPAGES")
+
+
+def _draft_banner(w: Writer) -> None:
+    """A shaded, bordered banner at the top of page 1: this copy is a draft for checking facts only."""
+    p = w.paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p._p.get_or_add_pPr().append(parse_xml(
+        f'<w:pBdr {nsdecls("w")}>' + "".join(f'<w:{side} w:val="single" w:sz="18" w:space="4" w:color="A01010"/>'
+                                             for side in ("top", "left", "bottom", "right")) + "</w:pBdr>"))
+    p._p.get_or_add_pPr().append(parse_xml(f'<w:shd {nsdecls("w")} w:val="clear" w:color="auto" w:fill="FBE9E7"/>'))
+    run = p.add_run(DRAFT_MARK.upper())
+    run.bold = True
+    run.font.size = Pt(26)
+    run.font.color.rgb = RGBColor(0xA0, 0x10, 0x10)
+    note = w.paragraph()
+    note.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    note.add_run(w.t("Shared with the provider to check matters of fact only. Not for distribution. "
+                     "The opinions are the independent person's own and are not open to correction.")).italic = True
 
 
 def _fmt(value: object) -> str:
@@ -171,23 +228,31 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
+def _count(n: int, one: str, many: str = "") -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 def _day(iso: str) -> str:
     return trends._day(iso)
 
 
 def build(data: ReportData, audience: Audience) -> bytes:
-    w = Writer(audience)
+    w = Writer(audience, data.template, data.problems)
     doc = w.doc
     visit, home = data.visit, data.home
     visitor = visit.get("visitor") or {}
     section = doc.sections[0]
-    section.left_margin = section.right_margin = Cm(2)
+    if not w.templated:
+        section.left_margin = section.right_margin = Cm(2)
     _header_footer(section, w, data, audience)
     _properties(doc, w, data, audience)
+    template.drop_thumbnail(doc)
 
+    if data.draft:
+        _draft_banner(w)
     w.heading("Regulation 44 independent person's report", 0)
-    w.para(f"{home.name} — visit of {_day(visit['date'])}", "Subtitle")
-    w.table(["Detail", ""], [
+    w.paragraph("Subtitle").add_run(w.fact(f"{home.name} — visit of {_day(visit['date'])}"))
+    w.table(None, [
         ["Home", home.name], ["Ofsted URN", home.urn or "not recorded"], ["Type of setting", home.setting_type],
         ["Registered provider", home.provider], ["Registered manager", home.registered_manager],
         ["Responsible individual", home.responsible_individual], ["Local authority area", home.la_area],
@@ -197,7 +262,7 @@ def build(data: ReportData, audience: Audience) -> bytes:
         ["Date of report", _day(date.today().isoformat())],
         ["Report due", f"{_day(data.deadline.isoformat())} ({(date.today() - date.fromisoformat(visit['date'])).days} days since the visit)"],
         ["This copy is for", audience.label],
-    ], [5, 11])
+    ], [5, 11], facts=True)
 
     w.heading("Opinion under regulation 44(4)")
     for key, question in OPINION_QUESTIONS:
@@ -217,8 +282,12 @@ def build(data: ReportData, audience: Audience) -> bytes:
         rows = []
         for item in items:
             value = visit.get("answers", {}).get(item.id)
-            concern = item.raises_concern(value) or item.id in visit.get("flagged", [])
-            rows.append([item.question, _fmt(value) + (" ⚠ concern" if concern else ""), visit.get("notes", {}).get(item.id, "")])
+            applies = data.checklist.applies(item, visit)
+            if not applies and value in (None, ""):
+                continue  # a follow-up question that did not apply was not asked
+            concern = applies and (item.raises_concern(value) or item.id in visit.get("flagged", []))
+            finding = _fmt(value) + (" ⚠ concern" if concern else "") + ("" if applies else " (not asked: did not apply)")
+            rows.append([item.question, finding, visit.get("notes", {}).get(item.id, "")])
         w.table(["Question", "Finding", "Notes"], rows, [7.5, 3, 6.5])
     _people_records(w, data)
     _recommendations(w, data, audience)
@@ -232,7 +301,9 @@ def build(data: ReportData, audience: Audience) -> bytes:
     if conflict.get("discovered_after"):
         w.para(conflict["discovered_after"], bold_prefix="Conflict found after the visit: ")
         w.para(conflict.get("reason_not_declared", ""), bold_prefix="Why it was not declared before: ")
+    _factual_accuracy(w, data)
     _distribution(w, data, audience)
+    _signature(w, data)
     _appendix(doc, w, data)
     buffer = io.BytesIO()
     doc.save(buffer)
@@ -243,7 +314,7 @@ def _properties(doc, w: Writer, data: ReportData, audience: Audience) -> None:
     props = doc.core_properties
     now = datetime.now().replace(microsecond=0)
     author = w.t((data.visit.get("visitor") or {}).get("name") or "Independent person")
-    props.title = w.t(f"Reg 44 report: {data.home.name}, {data.visit['date']}")
+    props.title = w.fact(f"Reg 44 report: {data.home.name}, {data.visit['date']}")
     props.subject = w.t(f"Regulation 44 independent person's report — {audience.label} copy")
     props.author = author
     props.last_modified_by = author
@@ -256,30 +327,51 @@ def _properties(doc, w: Writer, data: ReportData, audience: Audience) -> None:
     props.revision = 1
     props.identifier = w.t(data.visit["id"])
     props.language = "en-GB"
-    props.content_status = "Final"
+    props.content_status = "Draft for factual accuracy" if data.draft else "Final"
     props.version = "1"
 
 
 def _concerns(w: Writer, data: ReportData, audience: Audience) -> None:
     w.heading("Concerns at this visit")
-    concerns = data.checklist.concerns(data.visit)
+    from visitor.completeness import concerns as visit_concerns
+
+    concerns = visit_concerns(data.visit, data.checklist)
+    shown = [c for c in concerns if not c["child_id"] or audience.identifies(c["child_id"])]
     if not concerns:
         w.para("No concerns were raised at this visit.")
-    for concern in concerns:
+    for concern in shown:
         who = f" ({audience.child_label(concern['child_id'])})" if concern["child_id"] else ""
         w.bullet(concern["note"], bold_prefix=f"{concern['message']}{who}: ")
+    if len(shown) < len(concerns):
+        w.para(f"{_count(len(concerns) - len(shown), 'concern')} about other children at the home "
+               f"{'is' if len(concerns) - len(shown) == 1 else 'are'} not set out in this copy.")
 
 
 def _patterns(w: Writer, data: ReportData, audience: Audience) -> None:
+    """Patterns as themes, most severe first, each with every flag's evidence."""
     w.heading("Patterns of concern across visits")
-    w.para("Measures from this and earlier visits, compared with the previous visit and with this home's own "
-           "baseline (median of the previous six visits). Counts are also shown per child resident and per 30 days.")
+    w.para("Event counts are judged against reference rates, peer homes where there are enough, and this home's "
+           "own history since its first visit, with tests made for small counts; other measures against the "
+           "previous visit and this home's usual level. Findings that state one fact are joined, and grouped "
+           "into themes, most severe first.")
     if not data.patterns:
         w.para("No patterns of concern are open.")
-    for flag in data.patterns:
-        status = "" if flag.get("raised_on", data.visit["date"]) >= data.visit["date"] else \
-            f" (raised {_day(flag['raised_on'])}, still open)"
-        w.bullet(trends.render(flag["evidence"], audience.child_label), bold_prefix=f"{flag['title']}{status}: ")
+    about_others = [f for f in data.patterns
+                    if f.get("children") and not any(audience.identifies(c) for c in f["children"])]
+    shown = [f for f in data.patterns if f not in about_others]
+    by_key = {f["key"]: f for f in shown}
+    for theme in trends.themes_of(shown):
+        severity = "high" if theme["severity"] == "high" else "medium"
+        summary = theme["headline"].removeprefix(f"{theme['label']}: ")
+        w.para(trends.render(summary, audience.child_label), bold_prefix=f"{theme['label']} ({severity}): ")
+        for key in theme["flags"]:
+            flag = by_key[key]
+            status = "" if flag.get("raised_on", data.visit["date"]) >= data.visit["date"] else \
+                f" (raised {_day(flag['raised_on'])}, still open)"
+            w.bullet(trends.render(flag["evidence"], audience.child_label), bold_prefix=f"{flag['title']}{status}: ")
+    if about_others:
+        w.para(f"{_count(len(about_others), 'pattern')} about other children at the home "
+               f"{'is' if len(about_others) == 1 else 'are'} not set out in this copy.")
 
 
 def _children(w: Writer, data: ReportData, audience: Audience) -> None:
@@ -293,8 +385,12 @@ def _children(w: Writer, data: ReportData, audience: Audience) -> None:
     w.para(f"{len(resident)} children lived at the home on the day; {seen} were seen and {alone} were seen alone. "
            f"{len(nonverbal)} non-verbal; their experience was understood through observation, communication aids "
            "and their advocates as set out below.")
+    shown = [c for c in resident if audience.may_identify(c)]
+    if len(shown) < len(resident):
+        w.para(f"{_count(len(resident) - len(shown), 'other child', 'other children')} lived at the home on the day; "
+               "this copy does not identify them or set out their views.")
     rows = []
-    for child in resident:
+    for child in shown:
         a = answers.get(child.id, {})
         rows.append([audience.child_label(child.id), audience.authority_of(child), child.communication,
                      a.get("seen", "—"), a.get("seen_alone", "—"), a.get("communication", "—"), a.get("views", "")])
@@ -324,26 +420,76 @@ def _recommendations(w: Writer, data: ReportData, audience: Audience) -> None:
         rows = []
         for rec in data.earlier:
             progress = visit.get("earlier", {}).get(rec["id"], {})
-            rows.append([_day(rec["visit_date"]), rec["text"], progress.get("rating", "not rated"),
-                         progress.get("evidence", "")])
-        w.table(["Made", "Recommendation", "Progress", "Evidence"], rows, [2.5, 7, 2.5, 5])
+            rows.append([_day(rec["visit_date"]), rec["text"], response_text(rec.get("provider_response"), rec),
+                         progress.get("rating", "not rated"), progress.get("evidence", "")])
+        w.table(["Made", "Recommendation", "Provider's response", "Progress", "Evidence"], rows,
+                [2.2, 5.4, 4, 2, 3.4])
     w.heading("Recommendations")
     recs = visit.get("recommendations", [])
     if not recs:
         w.para("No new recommendations were made at this visit.")
         return
-    header = ["#", "Recommendation", "Regulation / quality standard", "Timescale"]
-    widths = [1, 8, 4, 4]
+    header = ["#", "Recommendation", "Quality standard / regulation", "Timescale"]
+    widths: list[float] = [1, 8, 4, 4]
     if audience.kind == "provider":
         header.append("Manager's response")
-        widths = [0.8, 6, 3, 3, 4.2]
+        widths = [0.8, 5.4, 3, 2.6, 5.2]
     rows = []
     for n, rec in enumerate(recs, 1):
-        row = [str(n), rec["text"], rec.get("reference", ""), rec.get("timescale", "")]
+        standard = standard_of(rec)
+        reference = "; ".join(x for x in (standard_title(standard) if standard else "", rec.get("reference", "")) if x)
+        row = [str(n), rec["text"], reference, rec.get("timescale", "")]
         if audience.kind == "provider":
-            row.append(rec.get("response", ""))
+            row.append(response_text(visit.get("responses", {}).get(rec["id"]), rec))
         rows.append(row)
     w.table(header, rows, widths)
+
+
+def response_text(response: dict | None, rec: dict) -> str:
+    """The registered manager's response and the RI's comment in one cell, or what the visitor noted."""
+    if not response:
+        return rec.get("response") or "No response recorded yet."
+    parts = [response["response"].capitalize() + "."]
+    if response.get("action"):
+        parts.append(f"{'Reason' if response['response'] == 'not accepted' else 'Action'}: {response['action']}")
+    if response.get("by"):
+        parts.append(f"By {_day(response['by'])}.")
+    if response.get("ri_comment"):
+        parts.append(f"Responsible individual: {response['ri_comment']}")
+    parts.append(f"(Received {_day(response['received_on'])}.)")
+    return "\n".join(parts)
+
+
+def _factual_accuracy(w: Writer, data: ReportData) -> None:
+    """What the provider disputed in the draft and what the visitor decided; opinions are never open to it."""
+    shared = data.visit.get("shared") or {}
+    corrections = data.visit.get("corrections", [])
+    if data.draft or not (shared or corrections):
+        return
+    w.heading("Factual accuracy")
+    w.para(f"A draft of this report was shared with the provider for factual accuracy on {_day(shared['on'])}. "
+           f"The provider disputed {len(corrections)} point{'s' if len(corrections) != 1 else ''} of fact. "
+           "Corrections concern matters of fact only: the opinions in this report are the independent person's own."
+           if shared else "Corrections of fact recorded before the report was finalised:")
+    if corrections:
+        w.table(["Point disputed", "Outcome", "Reason", "What changed"],
+                [[c["disputed"], c["outcome"], c["reason"], c.get("change") or "Nothing changed."]
+                 for c in corrections], [5.5, 2.4, 4.6, 4.5])
+
+
+def _signature(w: Writer, data: ReportData) -> None:
+    """The final report ends signed and dated: name, role, organisation, date finalised."""
+    w.heading("Signed")
+    signed = data.visit.get("finalised_by") or {}
+    if data.draft or data.visit.get("status") != "final":
+        w.para("Not yet signed: this is a draft for factual accuracy.")
+        return
+    visitor = data.visit.get("visitor") or {}
+    day = signed.get("on") or (data.visit.get("finalised") or data.visit["date"])[:10]
+    w.table(None, [["Name", signed.get("name") or visitor.get("name") or "not recorded"],
+                   ["Role", signed.get("role") or "Independent person (regulation 44)"],
+                   ["Organisation", signed.get("organisation") or visitor.get("organisation") or "not recorded"],
+                   ["Date", _day(day)]], [5, 11], facts=True)
 
 
 def _distribution(w: Writer, data: ReportData, audience: Audience) -> None:
@@ -364,11 +510,26 @@ def _distribution(w: Writer, data: ReportData, audience: Audience) -> None:
             w.bullet(f"{entry['recipient']} on {_day(entry['sent_on'])}")
 
 
-def _appendix(doc, w: Writer, data: ReportData) -> None:
+def _landscape_section(doc):
+    """A landscape section whose break rides on the last paragraph, not on an extra empty one.
+
+    python-docx puts the break in a new empty paragraph, which spills onto a page of its own whenever
+    the portrait part ends near the foot of a page (the "nearly blank page" before the appendix).
+    """
     section = doc.add_section()
+    carrier = doc.element.body.xpath("./w:p[w:pPr/w:sectPr]")[-1]
+    previous = carrier.getprevious()
+    if previous is not None and previous.tag == qn("w:p") and (previous.pPr is None or previous.pPr.sectPr is None):
+        previous.set_sectPr(carrier.pPr.sectPr)
+        carrier.getparent().remove(carrier)
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = section.page_height, section.page_width
     section.left_margin = section.right_margin = Cm(1.5)
+    return section
+
+
+def _appendix(doc, w: Writer, data: ReportData) -> None:
+    _landscape_section(doc)
     w.heading("Appendix: key measures over recent visits")
     analysis = data.analysis
     visits = analysis.visits[-12:]
@@ -384,6 +545,7 @@ def _appendix(doc, w: Writer, data: ReportData) -> None:
         base = median(history) if history else None
         rows.append([series.measure.label, *values, series.direction(), trends._num(base)])
     w.table(["Measure", *labels, "Trend", "Median before"], rows, [4] + [1.4] * len(labels) + [1.3, 2.2], font=8)
+    w.para(TREND_KEY, "Caption")
     panels = []
     for key in CHART_MEASURES:
         series = analysis.series.get(key)

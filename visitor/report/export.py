@@ -1,8 +1,16 @@
-"""Write a final visit's reports: assemble the data, build per audience, save owner-only files."""
+"""Write a visit's reports: assemble the data, build per audience, save owner-only files.
+
+File names are kept short enough for every file system (a 200-character home name or a string of emoji
+still gives a name under 255 bytes, cut between characters, never inside one), and temp files left in
+the export folder by an export that was killed are swept before the next one writes.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import unicodedata
 from pathlib import Path
 
 from visitor import workflow
@@ -18,7 +26,11 @@ def report_data(store: Store, visit: dict):
 
     home = store.home(visit["home_id"])
     children = store.children(home.id)
-    analysis = workflow.analyse_home(store, home.id, upto=visit["date"], months=13)  # the report shows ≤ 12 visits
+    draft = visit["status"] == "draft"
+    if draft:
+        analysis = workflow.analyse_home(store, home.id, draft=visit, months=13)
+    else:
+        analysis = workflow.analyse_home(store, home.id, upto=visit["date"], months=13)  # ≤ 12 visits shown
     fired = {f.key for f in analysis.flags}
     patterns = [{**f.to_dict(), "raised_on": visit["date"]} for f in analysis.flags]
     for stored in store.flags(home.id):
@@ -32,13 +44,82 @@ def report_data(store: Store, visit: dict):
                       analysis=analysis, patterns=patterns, earlier=earlier,
                       recipients=workflow.recipients(home, children, visit["date"]),
                       marking=settings.get("protective_marking") or "OFFICIAL-SENSITIVE",
-                      deadline=workflow.report_due(visit["date"], settings.get("report_deadline", "end-of-month")))
+                      deadline=workflow.report_due(visit["date"], settings.get("report_deadline", "end-of-month")),
+                      draft=draft, template=template_setting(settings))
 
 
-def file_name(visit: dict, home_name: str, audience: Audience) -> str:
+def template_setting(settings: dict) -> str:
+    """The ``report_template`` setting as a path string (anything else counts as unset)."""
+    value = settings.get("report_template") or ""
+    return value if isinstance(value, str) else ""
+
+
+# A file name's bytes: most file systems allow 255; keep room for the temp-file prefix and suffix.
+NAME_BYTES = 180
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+
+
+def safe_part(text: str, limit: int) -> str:
+    """``text`` cleaned for a file name and cut to at most ``limit`` UTF-8 bytes between whole characters.
+
+    A cut text ends with a short hash of the whole, so two long names that share a beginning stay apart.
+    """
+    clean = _UNSAFE.sub("-", unicodedata.normalize("NFC", text)).strip(" .")
+    if len(clean.encode("utf-8")) <= limit:
+        return clean
+    digest = hashlib.sha1(clean.encode("utf-8")).hexdigest()[:6]
+    room = limit - len(digest) - 1
+    cut = clean.encode("utf-8")[:room].decode("utf-8", "ignore")
+    rest = clean[len(cut):]
+    if rest and _extends(rest[0]) or cut.endswith("\u200d"):
+        # The cut fell inside a grapheme (an emoji with a skin tone or joined family, an accent): drop it whole.
+        while cut and (_extends(cut[-1]) or cut[-2:-1] == "\u200d"):
+            cut = cut[:-1]
+        cut = cut[:-1]
+    return f"{cut.rstrip(' .-')}~{digest}"
+
+
+def file_name(visit: dict, home_name: str, audience: Audience, *, draft: bool = False) -> str:
     label = audience.authority if audience.kind == "placing-authority" else LABELS[audience.kind]
-    name = f"{visit['date']} {home_name} Reg44 {label}.docx"
-    return re.sub(r'[\x00-\x1f/\\:*?"<>|]+', "-", name)
+    suffix = f" Reg44 {safe_part(label, 60)}{' DRAFT for factual accuracy' if draft else ''}.docx"
+    head = f"{visit['date']} "
+    room = NAME_BYTES - len((head + suffix).encode("utf-8"))
+    return head + safe_part(home_name, room) + suffix
+
+
+def _extends(char: str) -> bool:
+    """True for characters that belong to the grapheme before them."""
+    return bool(unicodedata.combining(char)) or char in "\u200d\ufe0e\ufe0f" or "\U0001f3fb" <= char <= "\U0001f3ff"
+
+
+_TEMP = re.compile(r"^\..+\.(\d+)\.[0-9a-f]{6}\.tmp$")
+
+
+def sweep_temp_files(folder: Path) -> int:
+    """Remove temp files an export killed mid-write left in ``folder`` (their writing process is gone)."""
+    removed = 0
+    for path in folder.glob(".*.tmp"):
+        found = _TEMP.match(path.name)
+        if not found or _alive(int(found.group(1))):
+            continue
+        try:
+            path.unlink()
+            removed += 1
+        except OSError:
+            pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
 
 
 def audiences_for(data, kind: str, authority: str | None) -> list[Audience]:
@@ -56,18 +137,34 @@ def audiences_for(data, kind: str, authority: str | None) -> list[Audience]:
 
 
 def export_visit(store: Store, visit_id: str, kind: str, *, authority: str | None = None,
-                 out_dir: Path) -> list[Path]:
-    from visitor.report.build import build
-
+                 out_dir: Path, problems: list[str] | None = None) -> list[Path]:
+    """Write the final visit's copies for ``kind``. Problems that did not stop it (a template that
+    could not be used) are appended to ``problems``."""
     visit = store.visit(visit_id)
     if visit["status"] != "final":
-        raise ValidationError("Only a finalised visit can be exported: finalise the draft first.")
+        raise ValidationError("Only a finalised visit can be exported: finalise the draft first "
+                              "(or export the draft for factual accuracy with --draft).")
     data = report_data(store, visit)
-    folder = private_dir(Path(out_dir))
+    return _write(data, audiences_for(data, kind, authority), Path(out_dir), problems)
+
+
+def export_draft(store: Store, visit: dict, out_dir: Path, problems: list[str] | None = None) -> list[Path]:
+    """The provider's copy of a draft, marked for factual accuracy (see ``workflow.share_for_accuracy``)."""
+    data = report_data(store, visit)
+    return _write(data, [Audience("provider", children=data.children)], Path(out_dir), problems)
+
+
+def _write(data, audiences: list[Audience], out_dir: Path, problems: list[str] | None) -> list[Path]:
+    from visitor.report.build import build
+
+    folder = private_dir(out_dir)
+    sweep_temp_files(folder)
     paths = []
-    for audience in audiences_for(data, kind, authority):
-        path = folder / file_name(visit, data.home.name, audience)
+    for audience in audiences:
+        path = folder / file_name(data.visit, data.home.name, audience, draft=data.draft)
         atomic_write(path, build(data, audience))
         paths.append(path)
+    if problems is not None:
+        problems.extend(p for p in data.problems if p not in problems)
     return paths
 

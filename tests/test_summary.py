@@ -1,0 +1,107 @@
+"""The six-monthly summary, exported for every demo home and audience and read back."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from datetime import date, timedelta
+
+import docx
+import pytest
+from docx2python import docx2python
+
+from conftest import run_cli
+from helpers import add_child, add_home, complete
+from visitor import workflow
+from visitor.model import ValidationError
+from visitor.report import summary
+
+HEADINGS = ["Opinions month by month", "Themes of concern", "Recommendations by quality standard",
+            "Children's voice", "Measures over the period", "What changed since the previous summary"]
+
+
+def table_starting(d, first: str):
+    return next(t for t in d.tables if t.rows[0].cells[0].text == first)
+
+
+def test_summary_for_every_demo_home_and_audience(demo_store, tmp_path):
+    for home in demo_store.homes():
+        paths = summary.export_summary(demo_store, home.id, 6, kind="all", out_dir=tmp_path / home.id)
+        data = summary.summary_data(demo_store, home.id, 6)
+        authorities = summary.authorities_in(data)
+        assert len(paths) == 2 + len(authorities)
+        for path in paths:
+            d = docx.Document(path)
+            assert [p.text for p in d.paragraphs if p.style.name == "Heading 1"] == HEADINGS
+            opinions = table_starting(d, "Month")
+            assert len(opinions.rows) - 1 == len(data.visits) >= 5
+            tally = table_starting(d, "Quality standard")
+            made = sum(len(v["recommendations"]) for v in data.visits)
+            assert tally.rows[-1].cells[0].text == "All recommendations" and tally.rows[-1].cells[1].text == str(made)
+            voice = next(t for t in d.tables if t.rows[0].cells[-1].text == "Non-instructed advocacy")
+            assert len(voice.rows) - 1 == len(data.visits)
+            assert len(d.inline_shapes) == 1 and d.inline_shapes[0]._inline.docPr.get("descr").startswith("Bar charts")
+            with docx2python(path) as second:
+                assert "What changed since the previous summary" in second.text
+        for authority, path in zip(authorities, paths[2:]):
+            xml = "".join(zipfile.ZipFile(path).read(n).decode("utf-8", "replace")
+                          for n in zipfile.ZipFile(path).namelist() if n.endswith(".xml"))
+            own = {c.code for c in data.children if c.placing_authority == authority}
+            for child in data.children:
+                if child.placing_authority != authority and child.code not in own:
+                    assert child.placing_authority not in xml, (home.id, authority)
+                    assert not re.search(rf"(?<![\w]){re.escape(child.code)}(?![\w])", xml), (home.id, child.code)
+
+
+def test_tally_by_quality_standard_and_voice_counts(store, tmp_path):
+    add_home(store)
+    add_child(store, "test-home", "AB", communication="non-verbal", advocate="non-instructed")
+    add_child(store, "test-home", "CD")
+    today = date.today()
+    first = complete(store, store.start_visit("test-home", (today - timedelta(days=70)).isoformat()))
+    first["recommendations"] = [{"text": "Safer recruitment checks.", "reference": "Reg 12", "timescale": "1 week"},
+                                {"text": "Supervision every month.", "reference": "Reg 13", "timescale": "1 month"},
+                                {"text": "Plan outings.", "reference": "", "timescale": "1 month"}]
+    first = workflow.finalise(store, first)
+    workflow.record_response(store, first["id"], 2, "accepted", "Monthly sessions", today.isoformat())
+    second = complete(store, store.start_visit("test-home", (today - timedelta(days=10)).isoformat()))
+    ids = [r["id"] for r in first["recommendations"]]
+    second["earlier"] = {ids[0]: {"rating": "met", "evidence": "Seen."}, ids[1]: {"rating": "not met", "evidence": "-"},
+                         ids[2]: {"rating": "partly met", "evidence": "-"}}
+    child_ab = store.children("test-home")[0]
+    second["child_answers"][child_ab.id]["seen_alone"] = "no"
+    second["notes"][f"seen_alone:{child_ab.id}"] = "Asleep when I arrived; seen with staff."
+    workflow.finalise(store, second)
+    data = summary.summary_data(store, "test-home", 6)
+    rows = {r[0]: r[1:] for r in summary.recommendation_tally(data)}
+    assert rows["Protection of children (reg 12)"] == ["1", "1", "1", "0"]
+    assert rows["Leadership and management (reg 13)"] == ["1", "1", "0", "1"]
+    assert rows["No quality standard given"] == ["1", "0", "0", "1"]
+    assert rows["All recommendations"] == ["3", "2", "1", "2"]
+    voice = summary.voice_rows(data)
+    assert voice[0][1:4] == ["2", "2", "2"] and voice[1][1:4] == ["2", "2", "1"]
+    assert voice[1][4] == "1 (0 seen alone)" and voice[1][6] == "1 of 1"
+
+
+def test_summary_refuses_bad_periods_and_unknown_authorities(demo_store):
+    with pytest.raises(ValidationError, match="1 to 24 months"):
+        summary.summary_data(demo_store, "oak-house", 0)
+    data = summary.summary_data(demo_store, "oak-house", 6)
+    with pytest.raises(ValidationError, match="Nowhere Council"):
+        summary.audiences(data, "placing-authority", "Nowhere Council")
+    with pytest.raises(ValidationError, match="no final visit"):
+        summary.summary_data(demo_store, "oak-house", 1, end=date(2020, 1, 1))
+
+
+def test_cli_summary(demo_store, tmp_path):
+    demo_store.close()
+    authority = demo_store.children("oak-house")[0].placing_authority
+    r = run_cli("summary", "oak-house", "--months", "3", "--audience", "placing-authority", "--authority", authority,
+                "--out", str(tmp_path), data=demo_store.root)
+    assert r.returncode == 0, r.stderr
+    [line] = r.stdout.strip().splitlines()
+    assert line.endswith(f"{authority}.docx")
+    d = docx.Document(line)
+    assert f"{authority} copy" in d.sections[0].header.paragraphs[0].text
+    r = run_cli("summary", "oak-house", "--months", "abc", data=demo_store.root)
+    assert r.returncode == 2 and "Traceback" not in r.stderr

@@ -1,0 +1,127 @@
+"""Has the registered person considered each recommendation within its timescale (reg 44(5))?
+
+A recommendation counts as considered once the provider's response is recorded, or once a later visit
+rated it met or no longer relevant. One not considered when its timescale has passed raises a flag, a
+plain dict ``{key, title, evidence, raised_on, ...}`` that the workflow merges beside the trend
+engine's flags under keys starting ``rec_not_considered:``.
+
+Timescales are free text; this reads the common forms ("2026-05-01", "within 28 days", "2 weeks",
+"one month", "immediately", "by the next visit", "end of the month"); anything else falls back to the
+``response_days`` setting (28 days unless changed), so no recommendation escapes the check.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date, timedelta
+
+from visitor.model import CLOSED_RATINGS, parse_date
+
+KEY_PREFIX = "rec_not_considered:"
+DEFAULT_DAYS = 28
+IMMEDIATE_DAYS = 7
+_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "eight": 8,
+          "twelve": 12}
+_ISO = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+_SPAN = re.compile(r"\b(\d{1,3}|" + "|".join(_WORDS) + r")\s*(day|week|month)s?\b", re.IGNORECASE)
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def due_by(timescale: str, made_on: str, default_days: int = DEFAULT_DAYS) -> date:
+    """The date by which a recommendation made on ``made_on`` must have been considered."""
+    made = parse_date(made_on)
+    text = (timescale or "").strip().lower()
+    if found := _ISO.search(text):
+        try:
+            return date.fromisoformat(found.group(1))
+        except ValueError:
+            pass
+    if found := _SPAN.search(text):
+        number = found.group(1).lower()
+        count = int(number) if number.isdigit() else _WORDS[number]
+        unit = found.group(2).lower()
+        if unit == "month":
+            return _add_months(made, count)
+        return made + timedelta(days=count * (7 if unit == "week" else 1))
+    if "immediate" in text or text in ("now", "at once", "urgent", "urgently"):
+        return made + timedelta(days=IMMEDIATE_DAYS)
+    if "next visit" in text:
+        return _add_months(made, 1)
+    if "end of" in text and "month" in text:
+        return date(made.year, made.month, calendar.monthrange(made.year, made.month)[1])
+    return made + timedelta(days=default_days)
+
+
+def considered_on(rec_id: str, visit: dict, later: list[dict]) -> str:
+    """The day the recommendation was known to be considered ("" if not yet): the response, or a closing rating."""
+    response = visit.get("responses", {}).get(rec_id, {})
+    if response.get("response"):
+        return response.get("received_on") or visit["date"]
+    for other in sorted(later, key=lambda v: v["date"]):
+        if other.get("earlier", {}).get(rec_id, {}).get("rating") in CLOSED_RATINGS:
+            return other["date"]
+    return ""
+
+
+def considered(rec_id: str, visit: dict, later: list[dict]) -> bool:
+    return bool(considered_on(rec_id, visit, later))
+
+
+def settled(final_visits: list[dict]) -> dict[str, str]:
+    """Flag key → the day each considered recommendation was considered."""
+    ordered = sorted(final_visits, key=lambda v: v["date"])
+    found = {}
+    for index, visit in enumerate(ordered):
+        for rec in visit.get("recommendations", []):
+            if day := considered_on(rec["id"], visit, ordered[index + 1:]):
+                found[KEY_PREFIX + rec["id"]] = day
+    return found
+
+
+def pending(final_visits: list[dict], default_days: int = DEFAULT_DAYS) -> list[tuple[dict, dict, date]]:
+    """(visit, recommendation, due date) for every recommendation not yet considered, oldest first."""
+    ordered = sorted(final_visits, key=lambda v: v["date"])
+    found = []
+    for index, visit in enumerate(ordered):
+        for rec in visit.get("recommendations", []):
+            if not considered(rec["id"], visit, ordered[index + 1:]):
+                found.append((visit, rec, due_by(rec.get("timescale", ""), visit["date"], default_days)))
+    return found
+
+
+def flags(final_visits: list[dict], today: date, default_days: int = DEFAULT_DAYS) -> list[dict]:
+    """A flag for each recommendation whose timescale has passed without the provider considering it."""
+    raised = []
+    for visit, rec, due in pending(final_visits, default_days):
+        if due >= today:
+            continue
+        text = rec["text"] if len(rec["text"]) <= 120 else rec["text"][:119].rstrip() + "…"
+        timescale = rec.get("timescale") or f"none given; {default_days} days assumed"
+        late = (today - due).days
+        raised.append({
+            "key": KEY_PREFIX + rec["id"], "rule": "recommendations", "metric": "recommendations_not_considered",
+            "title": "Recommendation not considered within its timescale",
+            "evidence": f"“{text}” (made at the visit of {_day(visit['date'])}, timescale: {timescale}) was due "
+                        f"to be considered by {_day(due.isoformat())}; no response from the registered person "
+                        f"is recorded {late} day{'s' if late != 1 else ''} later.",
+            "severity": "medium", "visits": [visit["id"]], "children": [],
+            "raised_on": (due + timedelta(days=1)).isoformat(),
+        })
+    return raised
+
+
+def next_check(final_visits: list[dict], today: date, default_days: int = DEFAULT_DAYS) -> str:
+    """The first day on which a pending recommendation becomes overdue ("" if none will)."""
+    upcoming = [due + timedelta(days=1) for _, _, due in pending(final_visits, default_days) if due >= today]
+    return min(upcoming).isoformat() if upcoming else ""
+
+
+def _day(iso: str) -> str:
+    d = parse_date(iso)
+    return f"{d.day} {d:%b %Y}"
