@@ -1,0 +1,473 @@
+"""The agency hub against a real PostgreSQL: two visitors' data folders and a manager, one throwaway
+database and its own roles per test. Skipped, with the reason, where no server is reachable."""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from datetime import date
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+from helpers import add_child, add_home, complete, monthly
+from hub_server import Hub, server_problem
+
+from visitor import workflow
+from visitor.hub.config import HubError, conninfo, hub_target
+from visitor.store import Store
+
+PROBLEM = server_problem()
+# CI sets REG44_REQUIRE_PG where a server runs, so that a broken server fails the suite instead of skipping.
+needs_server = pytest.mark.skipif(PROBLEM is not None and not os.environ.get("REG44_REQUIRE_PG"),
+                                  reason=f"hub tests need PostgreSQL: {PROBLEM}")
+
+
+@pytest.fixture
+def hub():
+    made = Hub()
+    yield made
+    made.drop()
+
+
+@pytest.fixture
+def folders(tmp_path):
+    opened: list[Store] = []
+
+    def open_folder(name: str) -> Store:
+        store = Store(tmp_path / name)
+        opened.append(store)
+        return store
+
+    yield open_folder
+    for store in opened:
+        store.close()
+
+
+def build_home(store: Store, home_id: str, *, provider: str = "Fictional Care Ltd", visits: int = 3,
+               setting_type: str = "children's home", **answers) -> None:
+    add_home(store, home_id, home_id.replace("-", " ").title(), provider=provider, setting_type=setting_type,
+             urn=f"SC{zlib.crc32(home_id.encode()) % 900000 + 100000}")
+    add_child(store, home_id, "AB", "Northshire Council")
+    add_child(store, home_id, "CD", "Eastborough Council")
+    for day in monthly(visits):
+        visit = store.start_visit(home_id, day)
+        workflow.finalise(store, complete(store, visit, **answers))
+
+
+def push(store, hub, who):
+    from visitor.hub.push import push as do_push
+
+    return do_push(store, hub.target(who))
+
+
+def pull(store, hub, who, **kw):
+    from visitor.hub.pull import pull as do_pull
+
+    return do_pull(store, hub.target(who), **kw)
+
+
+# -- configuration (no server needed) -------------------------------------------------------------------
+def test_a_password_in_the_hub_address_is_refused(monkeypatch):
+    pytest.importorskip("psycopg")
+    with pytest.raises(HubError, match="pgpass"):
+        conninfo("postgresql://ann:secret@localhost/agency")
+    assert conninfo("agency") == "service=agency"
+    monkeypatch.delenv("REG44_HUB", raising=False)
+    with pytest.raises(HubError, match="No hub is configured"):
+        hub_target({})
+    monkeypatch.setenv("REG44_HUB", "postgresql://ann@db.example/agency")
+    assert hub_target({"hub": "ignored"}) == "postgresql://ann@db.example/agency"
+
+
+def test_hub_commands_without_a_hub_say_so_in_one_line(data_dir):
+    result = run_cli("hub", "push", data=data_dir, env={"REG44_HUB": ""})
+    assert result.returncode == 2
+    assert "No hub is configured" in result.stderr and "Traceback" not in result.stderr
+    status = run_cli("hub", "status", data=data_dir)
+    assert status.returncode == 0 and "Not synced" in status.stdout
+
+
+def test_without_the_driver_the_hub_commands_say_what_to_install(data_dir):
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['psycopg'] = None\nfrom visitor.cli import main\n"
+            f"sys.exit(main(['--data', {str(data_dir)!r}, 'hub', '--hub', 'postgresql://x@localhost/y', 'push']))")
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "pip install 'reg44[hub]'" in result.stderr
+
+
+# -- the real server ------------------------------------------------------------------------------------
+@needs_server
+def test_init_is_versioned_and_can_run_again(hub, data_dir):
+    result = run_cli("hub", "--hub", hub.target("postgres"), "init", "--roles", hub.prefix, data=data_dir)
+    assert result.returncode == 0, result.stderr
+    assert "already up to date" in result.stdout
+    versions = [r[0] for r in hub.sql("SELECT version FROM reg44.schema_migrations ORDER BY 1")]
+    assert versions == [1, 2, 3]
+
+
+@needs_server
+def test_push_is_one_idempotent_transaction_and_never_sends_drafts(hub, folders):
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house")
+    build_home(ann, "elm-house")
+    build_home(bob, "ash-house")
+    ann.start_visit("oak-house", date.today().isoformat())  # a draft: stays on the laptop
+
+    first = push(ann, hub, "ann")
+    assert first.sent["homes"] == 2 and first.sent["visits"] == 6 and not first.conflicts
+    push(bob, hub, "bob")
+    assert hub.sql("SELECT count(*) FROM reg44.visits")[0][0] == 9
+    assert hub.sql("SELECT count(*) FROM reg44.visits WHERE data->>'status' <> 'final'")[0][0] == 0
+    stamps = hub.sql("SELECT id, hash, updated_at FROM reg44.visits ORDER BY id")
+
+    again = push(ann, hub, "ann")
+    assert again.sent == {} and again.unchanged > 0
+    assert hub.sql("SELECT id, hash, updated_at FROM reg44.visits ORDER BY id") == stamps
+    assert hub.sql("SELECT count(*) FROM reg44.pushes")[0][0] == 2
+
+    # A re-push reads only changed homes; a visit the hub lost (say, restored from an older backup) is
+    # still noticed and sent again from a home whose file has not changed.
+    lost = ann.visits("elm-house")[0]["id"]
+    hub.sql("DELETE FROM reg44.visits WHERE id = %s", (lost,))
+    assert push(ann, hub, "ann").sent == {"visits": 1}
+    assert hub.sql("SELECT count(*) FROM reg44.visits WHERE id = %s", (lost,)) == [(1,)]
+    assert hub.sql("SELECT visitor::text FROM reg44.assignments WHERE home_id = 'oak-house'") == [(hub.roles["ann"],)]
+
+    # The manager sees every home; each visitor only their own.
+    from visitor.hub import views
+
+    with hub.connect("boss") as conn:
+        assert {r["id"] for r in views.homes(conn)} == {"oak-house", "elm-house", "ash-house"}
+    with hub.connect("bob") as conn:
+        rows = views.homes(conn)
+    assert [r["id"] for r in rows] == ["ash-house"]
+    assert rows[0]["visitors"] == hub.roles["bob"] and rows[0]["report"].endswith("sent")
+
+
+@needs_server
+def test_manager_pull_and_cover_visitor_handover(hub, folders):
+    ann, bob, boss = folders("ann"), folders("bob"), folders("boss")
+    build_home(ann, "oak-house", visits=4)
+    push(ann, hub, "ann")
+    assert pull(boss, hub, "boss").received["visits"] == 4
+
+    result = run_cli("hub", "--hub", hub.target("boss"), "assign", "oak-house", hub.roles["bob"], "--replace",
+                     data=boss.root)
+    assert result.returncode == 0, result.stderr
+    received = pull(bob, hub, "bob")
+    assert (received.received["homes"], received.received["children"], received.received["visits"]) == (1, 2, 4)
+    assert [v["id"] for v in bob.visits("oak-house")] == [v["id"] for v in ann.visits("oak-house")]
+    assert bob.children("oak-house") == ann.children("oak-house")
+    assert workflow.summaries(bob)["oak-house"]["visits"] == 4
+
+    # The cover visitor carries on; the first visitor's push now skips the home it no longer has.
+    last = bob.visits("oak-house")[-1]["id"]
+    workflow.add_addendum(bob, last, "Correction", "The fire drill was on the Tuesday.")
+    assert push(bob, hub, "bob").sent == {"visits": 1}
+    assert push(ann, hub, "ann").skipped_homes == ["oak-house"]
+    addenda = hub.sql("SELECT data->'addenda' FROM reg44.visits WHERE id = %s", (last,))[0][0]
+    assert addenda[0]["text"] == "The fire drill was on the Tuesday."
+
+
+@needs_server
+def test_a_record_changed_on_two_laptops_is_a_conflict_with_both_versions(hub, folders):
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house")
+    push(ann, hub, "ann")
+    hub.sql("INSERT INTO reg44.assignments (home_id, visitor) VALUES ('oak-house', %s)", (hub.roles["bob"],))
+    pull(bob, hub, "bob")
+    visit_id = ann.visits("oak-house")[-1]["id"]
+    workflow.add_addendum(ann, visit_id, "Typo", "Ann's correction.")
+    workflow.add_addendum(bob, visit_id, "Typo", "Bob's correction.")
+
+    assert push(ann, hub, "ann").sent == {"visits": 1}
+    stale = push(bob, hub, "bob")
+    assert [c["key"] for c in stale.conflicts] == [f"visits/{visit_id}"]
+    conflict = stale.conflicts[0]
+    assert conflict["local"]["addenda"][0]["text"] == "Bob's correction."
+    assert conflict["hub"]["addenda"][0]["text"] == "Ann's correction."
+    assert conflict["hub_changed_by"] == hub.roles["ann"]
+    # Nothing was overwritten on either side, and the pull does not overwrite the laptop either.
+    assert hub.sql("SELECT data->'addenda'->0->>'text' FROM reg44.visits WHERE id = %s", (visit_id,)) == \
+        [("Ann's correction.",)]
+    assert [c["key"] for c in pull(bob, hub, "bob").conflicts] == [f"visits/{visit_id}"]
+    assert bob.visit(visit_id)["addenda"][0]["text"] == "Bob's correction."
+    bob.close()
+    cli = run_cli("hub", "--hub", hub.target("bob"), "push", data=bob.root)
+    assert cli.returncode == 1 and f"CONFLICT visits/{visit_id}" in cli.stdout
+    shown = json.loads(run_cli("hub", "--hub", hub.target("bob"), "push", "--json", data=bob.root).stdout)
+    assert shown["conflicts"][0]["hub"]["addenda"][0]["text"] == "Ann's correction."
+    assert shown["conflicts"][0]["local"]["addenda"][0]["text"] == "Bob's correction."
+    status = json.loads(run_cli("hub", "status", "--json", data=bob.root).stdout)
+    assert [c["key"] for c in status["conflicts"]] == [f"visits/{visit_id}"]
+    assert "correction" not in (bob.root / ".hub" / "sync.json").read_text()  # no copy of either version kept
+
+    # Bob chooses the hub's version: the next pull brings it and the conflict is gone.
+    resolved = run_cli("hub", "resolve", f"visits/{visit_id}", "--keep", "hub", data=bob.root)
+    assert resolved.returncode == 0, resolved.stderr
+    bob = Store(bob.root)
+    after = pull(bob, hub, "bob")
+    assert not after.conflicts and after.received == {"visits": 1}
+    assert [a["text"] for a in bob.visit(visit_id)["addenda"]] == ["Ann's correction."]
+    assert push(bob, hub, "bob").sent == {}
+    bob.close()
+
+
+@needs_server
+def test_an_erasure_reaches_the_hub_and_every_laptop(hub, folders):
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house")
+    child = next(c for c in ann.children("oak-house") if c.code == "AB")
+    visit = ann.visits("oak-house")[-1]
+    assert child.id in visit["child_answers"]
+    push(ann, hub, "ann")
+    hub.sql("INSERT INTO reg44.assignments (home_id, visitor) VALUES ('oak-house', %s)", (hub.roles["bob"],))
+    pull(bob, hub, "bob")
+    assert bob.child("oak-house", child.id).code == "AB"
+
+    ann.erase_child("oak-house", child.id, "Request from the child's social worker")
+    assert push(ann, hub, "ann").erased == 1
+    assert hub.sql("SELECT code, erased FROM reg44.children WHERE id = %s", (child.id,)) == [("[erased]", True)]
+    for (data,) in hub.sql("SELECT data FROM reg44.visits WHERE home_id = 'oak-house'"):
+        assert data["child_answers"][child.id]["views"] == "[erased]"
+
+    received = pull(bob, hub, "bob")
+    assert received.erased == 1 and not received.conflicts
+    assert bob.child("oak-house", child.id).code == "[erased]"
+    assert all(v["child_answers"][child.id]["views"] == "[erased]" for v in bob.visits("oak-house"))
+    assert [e["child_id"] for e in bob.erasures("oak-house")] == [child.id]
+    assert push(bob, hub, "bob").sent == {}
+
+
+@needs_server
+def test_row_level_security_denies_another_visitors_homes_in_raw_sql(hub, folders):
+    import psycopg
+
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", visits=2)
+    build_home(bob, "ash-house", visits=2)
+    push(ann, hub, "ann")
+    push(bob, hub, "bob")
+    with hub.connect("bob") as conn:
+        for table in ("homes", "children", "visits", "flags", "erasures", "assignments"):
+            column = "id" if table == "homes" else "home_id"
+            seen = {r[0] for r in conn.execute(f"SELECT {column} FROM reg44.{table}")}
+            assert "oak-house" not in seen, table
+        assert conn.execute("SELECT count(*) FROM reg44.home_status WHERE id = 'oak-house'").fetchone()[0] == 0
+        assert conn.execute("UPDATE reg44.visits SET data = '{}' WHERE home_id = 'oak-house'").rowcount == 0
+        assert conn.execute("UPDATE reg44.homes SET name = 'Mine' WHERE id = 'oak-house'").rowcount == 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO reg44.children (home_id, id, code, admitted, data, hash) "
+                         "VALUES ('oak-house', 'x1', 'ZZ', '2020-01-01', '{}', 'h')")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO reg44.assignments (home_id, visitor) VALUES ('oak-house', current_user)")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM reg44.visits WHERE home_id = 'ash-house'")
+    assert hub.sql("SELECT name FROM reg44.homes WHERE id = 'oak-house'") == [("Oak House",)]
+    assert hub.sql("SELECT count(*) FROM reg44.visits WHERE home_id = 'oak-house' AND data = '{}'")[0][0] == 0
+
+
+@needs_server
+def test_peer_rates_are_pooled_in_sql_and_written_to_settings(hub, folders):
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", visits=3, restraints=2)
+    build_home(ann, "elm-house", visits=3, restraints=4)
+    build_home(bob, "ash-house", visits=3, restraints=6)
+    build_home(bob, "fir-house", visits=3, setting_type="short breaks", restraints=9)
+    push(ann, hub, "ann")
+    push(bob, hub, "bob")
+
+    pull(ann, hub, "ann")
+    rates = Store(ann.root, readonly=True).settings()["peer_rates"]
+    # Two children, visits 30 days apart: 2, 4 and 6 restraints are 1, 2 and 3 per child per 30 days.
+    assert rates["children's home"]["homes"] == 3
+    assert rates["children's home"]["rates"]["restraints"] == pytest.approx(2.0)
+    assert rates["children's home"]["rates"]["complaints_children"] == 0
+    assert "short breaks" not in rates  # one home alone is never shown as a peer reference...
+    assert pull(ann, hub, "ann", min_peer_homes=1).peer_setting_types == 1  # ...and a visitor cannot ask
+    with hub.connect("ann") as conn:
+        assert conn.execute("SELECT count(*) FROM reg44.peer_rates(1) WHERE setting_type = 'short breaks'"
+                            ).fetchone()[0] == 0
+    boss = folders("boss")
+    assert pull(boss, hub, "boss", min_peer_homes=1).peer_setting_types == 2  # a manager may
+    assert boss.settings()["peer_rates"]["short breaks"]["rates"]["restraints"] == pytest.approx(4.5)
+    peers = run_cli("hub", "--hub", hub.target("bob"), "peers", "--json", data=bob.root)
+    rows = {(r["setting_type"], r["measure"]): r for r in json.loads(peers.stdout)}
+    assert rows[("children's home", "restraints")]["rate"] == pytest.approx(2.0)
+
+
+@needs_server
+def test_provider_view_flags_a_theme_open_at_several_homes(hub, folders):
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", provider="Evergreen Care")
+    build_home(bob, "ash-house", provider="evergreen care")
+    build_home(bob, "elm-house", provider="Other Homes Ltd")
+    flag = {"key": "rising_restraints", "rule": "rising", "title": "Restraint rising", "evidence": "3 visits",
+            "severity": "high", "visits": [], "metric": "restraints", "children": [], "active": True,
+            "resolved": None}
+    for store, home in ((ann, "oak-house"), (bob, "ash-house"), (bob, "elm-house")):
+        store.save_flags(home, [{**flag, "raised_on": store.visits(home)[-1]["date"]}])
+    ann.save_flags("oak-house", ann.flags("oak-house") + [{**flag, "key": "staffing", "rule": "staffing",
+                                                             "raised_on": "2020-01-01"}])
+    push(ann, hub, "ann")
+    push(bob, hub, "bob")
+
+    result = run_cli("hub", "--hub", hub.target("boss"), "provider", "Evergreen Care", "--json", data=bob.root)
+    found = json.loads(result.stdout)
+    assert [h["id"] for h in found["homes"]] == ["ash-house", "oak-house"]
+    assert found["shared_themes"] == [{"theme": "rising", "homes": 2, "home_ids": ["ash-house", "oak-house"]}]
+    text = run_cli("hub", "--hub", hub.target("boss"), "provider", "Evergreen Care", data=bob.root).stdout
+    assert "SHARED THEME rising: open at 2 homes at once" in text and "staffing" in text
+    # A visitor sees only their own homes of the provider, so no theme is "shared" for them.
+    mine = json.loads(run_cli("hub", "--hub", hub.target("bob"), "provider", "Evergreen Care", "--json",
+                              data=bob.root).stdout)
+    assert [h["id"] for h in mine["homes"]] == ["ash-house"] and mine["shared_themes"] == []
+
+
+@needs_server
+def test_a_push_killed_mid_way_leaves_the_hub_unchanged_and_the_next_completes(hub, folders, monkeypatch):
+    import psycopg
+
+    from visitor.hub import push as push_module
+
+    ann = folders("ann")
+    build_home(ann, "oak-house")
+    build_home(ann, "elm-house")
+    real_write = push_module._apply_stage
+    role = hub.roles["ann"]
+
+    def write_then_lose_connection(conn, kind, records, hub_hashes):
+        real_write(conn, kind, records, hub_hashes)
+        if kind == "children":  # homes and children are written: drop the backend before the visits
+            hub.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (role,))
+
+    monkeypatch.setattr(push_module, "_apply_stage", write_then_lose_connection)
+    with pytest.raises(psycopg.OperationalError):
+        push(ann, hub, "ann")
+    for table in ("homes", "children", "visits", "flags", "pushes"):
+        assert hub.sql(f"SELECT count(*) FROM reg44.{table}")[0][0] == 0, table
+    assert not (ann.root / ".hub").exists()
+
+    monkeypatch.setattr(push_module, "_apply_stage", real_write)
+    done = push(ann, hub, "ann")
+    assert done.sent["homes"] == 2 and done.sent["visits"] == 6
+    assert hub.sql("SELECT count(*) FROM reg44.visits")[0][0] == 6
+
+
+def test_hub_code_never_imports_textual_and_the_cli_parser_not_even_psycopg():
+    import subprocess
+    import sys
+
+    pytest.importorskip("psycopg")
+    names = [p.stem for p in (Path(__file__).parent.parent / "visitor" / "hub").glob("*.py")]
+    code = ("import sys\nimport visitor.cli\nvisitor.cli.build_parser()\n"
+            "print('psycopg' in sys.modules)\n" + "".join(f"import visitor.hub.{n}\n" for n in names)
+            + "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[:2] == ["False", "[]"]
+
+
+@needs_server
+def test_keeping_the_laptops_version_of_a_conflict_sends_it_at_the_next_push(hub, folders):
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", visits=1)
+    push(ann, hub, "ann")
+    hub.sql("INSERT INTO reg44.assignments (home_id, visitor) VALUES ('oak-house', %s)", (hub.roles["bob"],))
+    pull(bob, hub, "bob")
+    for store, manager in ((ann, "Ms Ash"), (bob, "Mr Birch")):
+        home = store.home("oak-house")
+        home.registered_manager = manager
+        store.update_home(home)
+    push(ann, hub, "ann")
+    assert [c["key"] for c in push(bob, hub, "bob").conflicts] == ["homes/oak-house"]
+    wrong = run_cli("hub", "resolve", "homes/elm-house", "--keep", "local", data=bob.root)
+    assert wrong.returncode == 2 and "no conflict" in wrong.stderr
+    assert run_cli("hub", "resolve", "homes/oak-house", "--keep", "local", data=bob.root).returncode == 0
+    assert push(bob, hub, "bob").sent == {"homes": 1}
+    assert hub.sql("SELECT data->>'registered_manager' FROM reg44.homes") == [("Mr Birch",)]
+    assert pull(ann, hub, "ann").received == {"homes": 1}
+    assert ann.home("oak-house").registered_manager == "Mr Birch"
+
+
+@needs_server
+def test_hub_homes_lists_visitor_month_report_sent_and_open_themes(hub, folders):
+    ann = folders("ann")
+    build_home(ann, "oak-house")
+    home, latest = ann.home("oak-house"), ann.visits("oak-house")[-1]
+    due = workflow.recipients(home, ann.children("oak-house"), latest["date"])
+    workflow.record_distribution(ann, latest["id"], "Ofsted (HMCI)", "ofsted")
+    authority = next(name for name, audience in due if audience == "placing-authority")
+    workflow.record_distribution(ann, latest["id"], authority, "placing-authority")
+    workflow.record_distribution(ann, latest["id"], "Someone else", "placing-authority")  # not a due recipient
+    ann.save_flags("oak-house", [{"key": "staffing", "rule": "staffing", "title": "Staffing", "evidence": "",
+                                  "raised_on": latest["date"], "resolved": None},
+                                 {"key": "old", "rule": "rising", "title": "Old", "evidence": "",
+                                  "raised_on": "2020-01-01", "resolved": {"on": "2020-02-01", "reason": "ok"}}])
+    push(ann, hub, "ann")
+    ann.close()
+    result = run_cli("hub", "--hub", hub.target("boss"), "homes", "--json", data=ann.root)
+    [row] = json.loads(result.stdout)
+    assert row["visitors"] == hub.roles["ann"] and row["last_visit"] == latest["date"]
+    assert row["this_month"] == workflow.visit_due(latest["date"])
+    assert row["report"] == f"2/{len(due)} sent"
+    assert row["open_themes"] == ["staffing"]
+    text = run_cli("hub", "--hub", hub.target("boss"), "homes", data=ann.root).stdout
+    assert "Oak House" in text and f"2/{len(due)} sent" in text
+
+
+@needs_server
+def test_a_pulled_record_this_folder_refuses_is_named_and_the_rest_still_arrives(hub, folders):
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", visits=1)
+    build_home(ann, "elm-house", visits=1)
+    push(ann, hub, "ann")
+    for home in ("oak-house", "elm-house"):
+        hub.sql("INSERT INTO reg44.assignments (home_id, visitor) VALUES (%s, %s)", (home, hub.roles["bob"]))
+    add_home(bob, "my-oak", "Oak House")  # bob already has a different home of that name
+    bob.close()
+    result = run_cli("hub", "--hub", hub.target("bob"), "pull", data=bob.root)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "Not applied: home oak-house:" in result.stdout and "already exists" in result.stdout
+    after = Store(bob.root, readonly=True)
+    assert {h.id for h in after.homes()} == {"my-oak", "elm-house"}
+    assert len(after.visits("elm-house")) == 1 and after.visits("my-oak") == []
+
+
+@needs_server
+def test_a_malformed_record_on_the_hub_never_reaches_the_data_folder(hub, folders):
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", visits=2)
+    push(ann, hub, "ann")
+    first, second = [v["id"] for v in ann.visits("oak-house")]
+    hub.sql("UPDATE reg44.visits SET data = jsonb_set(data, '{notes}', '[1, 2]') WHERE id = %s", (first,))
+    hub.sql("UPDATE reg44.visits SET data = jsonb_set(data, '{status}', '\"draft\"') WHERE id = %s", (second,))
+    hub.sql("INSERT INTO reg44.assignments (home_id, visitor) VALUES ('oak-house', %s)", (hub.roles["bob"],))
+    result = pull(bob, hub, "bob")
+    assert [p.split(":")[0] for p in result.problems] == [f"visit {first}", f"visit {second}"]
+    assert bob.visits("oak-house") == [] and len(bob.children("oak-house")) == 2
+    assert Store(bob.root, readonly=True).broken_files() == []
+
+
+@needs_server
+def test_pull_lands_whole_or_not_at_all(hub, folders, monkeypatch):
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", visits=2)
+    push(ann, hub, "ann")
+    hub.sql("INSERT INTO reg44.assignments (home_id, visitor) VALUES ('oak-house', %s)", (hub.roles["bob"],))
+
+    def disk_full(settings):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(bob, "save_settings", disk_full)  # the last write of a pull: homes, visits came before
+    with pytest.raises(OSError):
+        pull(bob, hub, "bob")
+    fresh = Store(bob.root, readonly=True)
+    assert fresh.homes() == [] and not (bob.root / ".hub").exists()
+    monkeypatch.undo()
+    assert pull(bob, hub, "bob").received["visits"] == 2
+    assert len(Store(bob.root, readonly=True).visits("oak-house")) == 2

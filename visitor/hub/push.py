@@ -1,0 +1,218 @@
+"""``reg44 hub push``: send this laptop's shareable records to the hub in ONE transaction.
+
+Only what changed is sent, so a second push with nothing new changes nothing. A record changed on the
+hub since this laptop last agreed with it is not overwritten: it is either left for ``pull`` (changed
+only there) or reported as a conflict with both versions (changed on both sides). A dropped connection
+rolls the whole push back; the sync state is written only after the hub has committed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from visitor.hub import records as rec
+from visitor.hub.config import HubError, connect, hub_target
+from visitor.hub.schema import require_schema
+from visitor.hub.state import SyncState, decide
+from visitor.store import Store
+
+
+@dataclass
+class PushResult:
+    sent: dict[str, int] = field(default_factory=dict)
+    unchanged: int = 0
+    behind: int = 0
+    conflicts: list[dict] = field(default_factory=list)
+    skipped_homes: list[str] = field(default_factory=list)
+    erased: int = 0
+
+    def to_dict(self) -> dict:
+        return {"sent": self.sent, "unchanged": self.unchanged, "newer_on_hub": self.behind,
+                "conflicts": self.conflicts, "skipped_homes": self.skipped_homes, "erasures_applied": self.erased}
+
+
+def push(store: Store, target: str | None = None) -> PushResult:
+    target = target or hub_target(store.settings())
+    state = SyncState.load(store.root, target)
+    result = PushResult()
+    with connect(target) as conn:
+        require_schema(conn)
+        with conn.transaction():
+            prints = _push_in_transaction(conn, store, state, result)
+    state.last_push = SyncState.now()
+    state.homes = prints
+    state.save()
+    return result
+
+
+def _push_in_transaction(conn, store: Store, state: SyncState, result: PushResult) -> dict:
+    """Decide record by record and send what changed; returns each home's fingerprint for next time.
+
+    Visits, the bulk, stream into the staging table while the next home is still being read, so the
+    laptop's reading and the server's parsing overlap.
+    """
+    homes = store.homes()
+    hidden = {r[0] for r in conn.execute("SELECT reg44.hidden_homes(%s)", (sorted(h.id for h in homes),))}
+    result.skipped_homes = sorted(hidden)
+    homes = [h for h in homes if h.id not in hidden]
+    mine = [h.id for h in homes]
+    conn.execute("SET LOCAL default_toast_compression = 'lz4'")  # the staging tables: fast to fill
+    # Lock this laptop's homes so that two pushes of the same homes run one after the other.
+    conn.execute("SELECT id FROM reg44.homes WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (mine,))
+    hub = _hub_hashes(conn, mine)
+    state.conflicts = {}
+    changes: dict[str, list[rec.Record]] = {kind: [] for kind in rec.COLUMNS}
+    children: dict[str, rec.Record] = {}
+    clashes: list[rec.Record] = []
+    checklists: dict[tuple[str, int], dict] = {}
+    prints: dict[str, dict] = {}
+    _stage(conn, "visits")
+    with conn.cursor().copy(_copy_sql("visits")) as copy:
+        for home in homes:
+            records, prints[home.id] = rec.home_records(store, home, state.homes.get(home.id))
+            if any(r.data is None and _action(r, state, hub) in ("push", "conflict") for r in records):
+                records, prints[home.id] = rec.home_records(store, home)  # needed after all: read it
+            for record in records:
+                if record.kind == "children":
+                    children[record.key] = record
+                action = _action(record, state, hub)
+                if action == "same":
+                    state.base[record.key] = record.hash
+                    result.unchanged += 1
+                elif action == "pull":
+                    result.behind += 1
+                elif action == "conflict":
+                    clashes.append(record)
+                elif record.kind == "visits":
+                    visit = record.body
+                    checklists.setdefault((visit["checklist_id"], visit["checklist_version"]),
+                                          store.checklist_for(visit).raw)
+                    copy.write_row(record.row())
+                    record.data, record.text = None, ""  # sent: no need to hold 24,000 visits in memory
+                    changes["visits"].append(record)
+                else:
+                    changes[record.kind].append(record)
+    for record in clashes:
+        state.conflicts[record.key] = _conflict(conn, record.kind, record)
+    result.erased = _apply_new_erasures(conn, changes["erasures"], children, hub)
+    _send_checklists(conn, checklists)
+    for kind in ("homes", "children", "visits", "flags", "erasures"):
+        if kind != "visits":
+            _stage(conn, kind)
+            with conn.cursor().copy(_copy_sql(kind)) as copy:
+                for record in changes[kind]:
+                    copy.write_row(record.row())
+        _apply_stage(conn, kind, changes[kind], hub[kind])
+        for record in changes[kind]:
+            if kind != "erasures":
+                state.base[record.key] = record.hash
+        if changes[kind]:
+            result.sent[kind] = len(changes[kind])
+    result.conflicts = [state.conflicts[k] for k in sorted(state.conflicts)]
+    if result.sent or result.conflicts:  # a push that changes nothing leaves no trace either
+        conn.execute("INSERT INTO reg44.pushes (counts) VALUES (%s)",
+                     (json.dumps({**result.sent, "conflicts": len(result.conflicts)}),))
+    return prints
+
+
+def _action(record: rec.Record, state: SyncState, hub: dict) -> str:
+    if record.kind == "erasures":  # a fact: sent once, never in conflict
+        return "same" if record.key in hub["erasures"] else "push"
+    return decide(record.hash, state.base.get(record.key), hub[record.kind].get(record.key))
+
+
+def _hub_hashes(conn, home_ids: list[str]) -> dict[str, dict[str, str]]:
+    """The hub's hash of every record of these homes, keyed like the local records."""
+    found: dict[str, dict[str, str]] = {}
+    queries = {
+        "homes": "SELECT 'homes/' || id, hash FROM reg44.homes WHERE id = ANY(%s)",
+        "children": "SELECT 'children/' || home_id || '/' || id, hash FROM reg44.children WHERE home_id = ANY(%s)",
+        "visits": "SELECT 'visits/' || id, hash FROM reg44.visits WHERE home_id = ANY(%s)",
+        "flags": "SELECT 'flags/' || home_id || '/' || key || '/' || raised_on, hash FROM reg44.flags "
+                 "WHERE home_id = ANY(%s)",
+        "erasures": "SELECT 'erasures/' || home_id || '/' || child_id, '' FROM reg44.erasures WHERE home_id = ANY(%s)",
+    }
+    for kind, query in queries.items():
+        found[kind] = dict(conn.execute(query, (home_ids,)).fetchall())
+    return found
+
+
+def _conflict(conn, kind: str, record: rec.Record) -> dict:
+    where = " AND ".join(f"{k} = %s" for k in rec.KEYS[kind])
+    values = [record.home_id if k == "home_id" else record.body[k] for k in rec.KEYS[kind]]
+    row = conn.execute(f"SELECT data, hash, updated_by::text, updated_at::text FROM reg44.{kind} WHERE {where}",
+                       values).fetchone()
+    return {"key": record.key, "kind": kind, "home_id": record.home_id, "local": record.data,
+            "hub": row[0] if row else None, "local_hash": record.hash, "hub_hash": row[1] if row else "",
+            "hub_changed_by": row[2] if row else "", "hub_changed_at": row[3] if row else ""}
+
+
+def _apply_new_erasures(conn, erasures: list[rec.Record], children: dict[str, rec.Record], hub: dict) -> int:
+    """Erase, on the hub, each child this laptop erased and the hub has not: the child's row and the
+    child's words in every visit and flag of the home the hub holds (also those this laptop never had)."""
+    from visitor.store import erase_from_visit
+
+    count = 0
+    for erasure in erasures:
+        child_id = erasure.body["child_id"]
+        row = conn.execute("SELECT code FROM reg44.children WHERE home_id = %s AND id = %s",
+                           (erasure.home_id, child_id)).fetchone()
+        child = children.get(f"children/{erasure.home_id}/{child_id}")
+        if row is None or child is None:
+            continue
+        cols = rec.COLUMNS["children"]
+        conn.execute(f"UPDATE reg44.children SET ({', '.join(cols[2:])}) = ({', '.join(['%s'] * (len(cols) - 2))}) "
+                     "WHERE home_id = %s AND id = %s", (*child.row()[2:], erasure.home_id, child_id))
+        hub["children"][child.key] = child.hash
+        for table, keys in (("visits", ("id",)), ("flags", ("key", "raised_on"))):
+            where = " AND ".join(f"{k} = %s" for k in keys)
+            rows = conn.execute(f"SELECT data, {', '.join(keys)} FROM reg44.{table} WHERE home_id = %s",
+                                (erasure.home_id,)).fetchall()
+            for data, *key_values in rows:
+                if erase_from_visit(data, child_id, row[0]):
+                    conn.execute(f"UPDATE reg44.{table} SET data = %s, hash = %s WHERE home_id = %s AND {where}",
+                                 (json.dumps(data, ensure_ascii=False), rec.digest(data), erasure.home_id,
+                                  *key_values))
+        count += 1
+    return count
+
+
+def _send_checklists(conn, used: dict[tuple[str, int], dict]) -> None:
+    if used:
+        conn.cursor().executemany(
+            "INSERT INTO reg44.checklists (id, version, raw) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+            [(cid, version, json.dumps(raw, ensure_ascii=False)) for (cid, version), raw in used.items()])
+
+
+def _stage(conn, kind: str) -> None:
+    """An empty temporary table shaped like the hub's: COPY cannot write through row-level security."""
+    cols = ", ".join(rec.COLUMNS[kind])
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS stage_{kind} AS SELECT {cols} FROM reg44.{kind} WITH NO DATA")
+    conn.execute(f"TRUNCATE stage_{kind}")
+
+
+def _copy_sql(kind: str) -> str:
+    return f"COPY stage_{kind} ({', '.join(rec.COLUMNS[kind])}) FROM STDIN"
+
+
+def _apply_stage(conn, kind: str, records: list[rec.Record], hub_hashes: dict[str, str]) -> None:
+    """Insert the new records and update the changed ones from the staging table (policies apply)."""
+    if not records:
+        return
+    cols = rec.COLUMNS[kind]
+    keys = rec.KEYS[kind]
+    col_list = ", ".join(cols)
+    match = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+    new = sum(1 for r in records if r.key not in hub_hashes)
+    if new < len(records):
+        settable = [c for c in cols if c not in keys]
+        updated = conn.execute(
+            f"UPDATE reg44.{kind} t SET ({', '.join(settable)}) = ({', '.join('s.' + c for c in settable)}) "
+            f"FROM stage_{kind} s WHERE {match}").rowcount
+        if updated != len(records) - new:
+            raise HubError(f"The hub refused some {kind} (expected to update {len(records) - new}, "
+                           f"updated {updated}); nothing was pushed.")
+    if new:
+        conn.execute(f"INSERT INTO reg44.{kind} ({col_list}) SELECT {col_list} FROM stage_{kind} s "
+                     f"WHERE NOT EXISTS (SELECT 1 FROM reg44.{kind} t WHERE {match})")

@@ -1,0 +1,119 @@
+"""The laptop's memory of its last agreement with the hub, in the data folder's ``.hub/`` folder.
+
+``.hub/sync.json`` is small (the hub, last push and pull, which records are in conflict), so the app
+shows it cheaply. It names conflicts but keeps neither version: they hold children's words, and an
+erasure must leave no copy behind (``reg44 hub push --json`` and ``pull --json`` show both versions).
+``.hub/base.json`` keeps, for every record, the hash both sides last agreed on (the base), and each home
+file's fingerprint so that an unchanged home is not read again. Comparing the local hash and the hub's
+hash with the base tells who changed a record: only here (push it), only on the hub (pull it), or on
+both (a conflict, never overwritten). The files are written after the hub or the local store has
+committed; if a crash falls between, the next sync finds both sides equal and records the base again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from visitor.storage import atomic_write, private_dir
+
+FOLDER = ".hub"  # a dot-folder: not a data file, so never checked, backed up or restored as one
+FILE = f"{FOLDER}/sync.json"
+BASE_FILE = f"{FOLDER}/base.json"
+
+
+@dataclass
+class SyncState:
+    root: Path
+    target: str = ""
+    base: dict[str, str] = field(default_factory=dict)
+    conflicts: dict[str, dict] = field(default_factory=dict)
+    last_push: str = ""
+    last_pull: str = ""
+    homes: dict[str, dict] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, root: Path, target: str | None = None) -> SyncState:
+        """The saved state; a different hub than last time starts from an empty base."""
+        root = Path(root)
+        status, agreed = _read(root / FILE), _read(root / BASE_FILE)
+        state = cls(root, status.get("target", ""), dict(agreed.get("base") or {}),
+                    dict(status.get("conflicts") or {}), status.get("last_push", ""), status.get("last_pull", ""),
+                    dict(agreed.get("homes") or {}))
+        if agreed.get("target", "") != state.target:
+            state.base, state.homes = {}, {}
+        if target is not None and state.target and state.target != target:
+            state = cls(root)
+        if target is not None:
+            state.target = target
+        return state
+
+    def save(self) -> None:
+        private_dir(self.root / FOLDER)
+        agreed = {"target": self.target, "base": self.base, "homes": self.homes}
+        atomic_write(self.root / BASE_FILE, json.dumps(agreed, separators=(",", ":")).encode("utf-8"))
+        named = {key: {k: v for k, v in c.items() if k not in ("local", "hub")} for key, c in self.conflicts.items()}
+        status = {"target": self.target, "last_push": self.last_push, "last_pull": self.last_pull,
+                  "conflicts": named}
+        atomic_write(self.root / FILE, json.dumps(status, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+
+    def resolve(self, key: str, keep: str) -> None:
+        """Settle a conflict by choosing a side; the next push (``local``) or pull (``hub``) carries it out.
+
+        Choosing is only moving the agreed base to the other side's hash: the next sync then sees a record
+        changed on one side only. If either side changes again before that, it is a conflict again.
+        """
+        from visitor.hub.config import HubError
+
+        conflict = self.conflicts.get(key)
+        if conflict is None:
+            raise HubError(f"There is no conflict {key!r} (see `reg44 hub status`).")
+        if keep not in ("local", "hub"):
+            raise HubError("Keep 'local' (this laptop's version) or 'hub' (the hub's version).")
+        self.base[key] = conflict["hub_hash"] if keep == "local" else conflict["local_hash"]
+        del self.conflicts[key]
+
+    @staticmethod
+    def now() -> str:
+        return datetime.now().isoformat(timespec="seconds")
+
+
+def _read(path: Path) -> dict:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}  # only a cache of agreements: an unreadable one means "agreed on nothing yet"
+    return raw if isinstance(raw, dict) else {}
+
+
+def decide(local: str | None, base: str | None, hub: str | None) -> str:
+    """What to do with one record, from its local hash, the agreed base and the hub's hash.
+
+    'same' (nothing to do), 'push' (new or changed only here), 'pull' (new or changed only on the hub),
+    or 'conflict' (changed on both sides since they last agreed, or created on both with different content).
+    """
+    if local == hub:
+        return "same"
+    if hub is None:
+        return "push"
+    if local is None or hub == base:
+        return "pull" if local is None else "push"
+    if local == base:
+        return "pull"
+    return "conflict"
+
+
+def describe(root: Path) -> str:
+    """One line for the app: when this folder last pushed to the hub and how many conflicts wait.
+
+    Empty when the folder has never been synced, so an app without a hub shows nothing about one.
+    """
+    status = _read(Path(root) / FILE)
+    if not status:
+        return ""
+    last_push = status.get("last_push") or ""
+    pushed = last_push.replace("T", " ")[:16] if last_push else "never"
+    conflicts = len(status.get("conflicts") or {})
+    return f"hub: pushed {pushed}" + (f" · {conflicts} CONFLICT{'S' if conflicts != 1 else ''}" if conflicts else "")
