@@ -1,0 +1,3 @@
+from visitor.bench.run import main
+
+raise SystemExit(main())
