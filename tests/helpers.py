@@ -51,3 +51,17 @@ def complete(store: Store, visit: dict, **answers) -> dict:
 def monthly(n: int, end: date | None = None, gap: int = 30) -> list[str]:
     end = end or date.today() - timedelta(days=1)
     return [(end - timedelta(days=gap * (n - 1 - i))).isoformat() for i in range(n)]
+
+
+async def focus_on(pilot, widget) -> None:
+    """Focus ``widget`` and wait until it has focus.
+
+    Textual focuses on a later turn of the event loop, and a section that was just shown focuses its own
+    first field after the next refresh; a key pressed before then goes elsewhere on a loaded machine.
+    """
+    for _ in range(100):
+        if pilot.app.focused is widget:
+            return
+        widget.focus()
+        await pilot.pause()
+    raise AssertionError(f"{widget!r} never took focus")

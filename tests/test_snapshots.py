@@ -1,7 +1,8 @@
-"""Snapshots of the dashboard, the walkthrough and the help screen at 80×24 (pinned Textual 8.2.8).
+"""Snapshots of every kind of screen at 80×24 and at 120×40 (pinned Textual 8.2.8).
 
 The data set is the demo built for a fixed date, and the app is told the same date, so the pictures do
-not change with the calendar. Refresh with ``pytest --snapshot-update`` after an intended change.
+not change with the calendar. Refresh with ``pytest --snapshot-update`` after an intended change, and look
+at the SVGs: at 120×40 wider columns and the wider section list must be used, at 80×24 nothing cut off.
 """
 
 from datetime import date
@@ -13,12 +14,16 @@ from visitor.store import Store
 from visitor.tui.app import Reg44App
 
 FIXED = date(2026, 6, 15)
+SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 
 
 @pytest.fixture
-def fixed_demo(data_dir):
+def fixed_demo(data_dir, monkeypatch):
+    # The export screen shows the export folder: a fixed path keeps the picture the same on every run.
+    monkeypatch.setenv("REG44_EXPORTS", "/reg44-snapshots/exports")
     store = Store(data_dir)
     demo.build(store, today=FIXED)
+    store.start_visit("oak-house", FIXED.isoformat())  # a draft with children and an open recommendation
     store.close()
     return data_dir
 
@@ -30,21 +35,37 @@ async def _steady(pilot):
     await pilot.pause()
 
 
-def test_dashboard(snap_compare, fixed_demo):
-    assert snap_compare(Reg44App(fixed_demo, today=FIXED), terminal_size=(80, 24), run_before=_steady)
-
-
-def test_walkthrough(snap_compare, fixed_demo):
-    async def open_draft(pilot):
-        await pilot.press("down", "down", "v")
+def _keys(*keys):
+    async def run(pilot):
+        await pilot.pause()
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause(0.05)
         await _steady(pilot)
+    return run
 
-    assert snap_compare(Reg44App(fixed_demo, today=FIXED), terminal_size=(80, 24), run_before=open_draft)
+
+def _section(number: int):
+    """Open Oak House's draft and go to walkthrough section ``number`` with ctrl+g."""
+    return _keys("down", "v", "ctrl+g", *str(number), "enter")
 
 
-def test_help_screen(snap_compare, fixed_demo):
-    async def help_(pilot):
-        await pilot.press("f1")
-        await _steady(pilot)
+SCREENS = {
+    "dashboard": _keys(),
+    "home": _keys("down", "enter"),
+    "help": _keys("f1"),
+    "walkthrough-children": _section(1),
+    "walkthrough-questions": _section(2),
+    "walkthrough-people": _section(9),
+    "walkthrough-earlier": _section(10),
+    "walkthrough-opinion": _section(11),
+    "finalise": _section(12),
+    "trends": _keys("down", "t"),
+    "export": _keys("down", "enter", "2", "down", "x"),
+}
 
-    assert snap_compare(Reg44App(fixed_demo, today=FIXED), terminal_size=(80, 24), run_before=help_)
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("screen", SCREENS)
+def test_screen(snap_compare, fixed_demo, screen, size):
+    assert snap_compare(Reg44App(fixed_demo, today=FIXED), terminal_size=SIZES[size], run_before=SCREENS[screen])

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 
 from visitor.storage import DataFileError, LockedError
 from visitor.store import Store
@@ -39,6 +40,7 @@ class Reg44App(App):
         self.store = Store(data_dir or default_data_dir())
         self.today = today or date.today()
         self.readonly = False
+        self.broken_data: Exception | None = None  # a data file that cannot be read, until restored
 
     def on_mount(self) -> None:
         from visitor.tui.screens.dashboard import DashboardScreen
@@ -55,9 +57,15 @@ class Reg44App(App):
             if theme in self.available_themes:
                 self.theme = theme
         except DataFileError as exc:
+            self.broken_data = exc
             self.notify(str(exc), severity="error", timeout=15)
         self.push_screen(DashboardScreen())
         self.log.info(f"reg44 ready in {time.perf_counter() - self._started:.3f}s")
+
+    def notify(self, message: str, *, title: str = "", markup: bool = True, **kw) -> None:
+        """Every notification is plain text: they carry names, authorities and error messages that may hold
+        ``[`` (``Kent [/] Council``) and must never be parsed as markup."""
+        super().notify(message, title=title, markup=False, **kw)
 
     def writable(self) -> bool:
         """True if this copy may write; otherwise tells the visitor why not."""
@@ -82,10 +90,59 @@ class Reg44App(App):
             except Exception as exc:  # noqa: BLE001 - a theme preference is not worth an error dialog
                 self.log.warning(f"theme not saved: {exc}")
 
+    def action_hub_push(self) -> None:
+        """Push to the agency hub in a worker thread: the network must never freeze the keyboard."""
+        self.notify("Pushing to the agency hub…", timeout=3)
+        self.run_worker(self._push_to_hub, thread=True, exclusive=True, group="hub")
+
+    def _push_to_hub(self) -> None:
+        severity: SeverityLevel
+        try:
+            from visitor.hub.push import push
+
+            result = push(self.store)
+        except ImportError:
+            message, severity = "The hub needs psycopg: pip install 'reg44[hub]'.", "warning"
+        except Exception as exc:  # noqa: BLE001 - any failure is reported; the data folder is untouched
+            message, severity = f"Push failed, nothing was lost: {exc}", "error"
+        else:
+            sent = sum(result.sent.values())
+            message = f"Pushed {sent} record(s) to the hub." if sent else "The hub already has everything."
+            severity = "information"
+            if result.conflicts:
+                message += f" {len(result.conflicts)} conflict(s): see `reg44 hub status`."
+                severity = "warning"
+        self.call_from_thread(self._pushed, message, severity)
+
+    def _pushed(self, message: str, severity: SeverityLevel) -> None:
+        self.notify(message, title="Agency hub", severity=severity, markup=False, timeout=8)
+        reload = getattr(self.screen, "reload", None)
+        if callable(reload):
+            reload()
+
+    def _handle_exception(self, error: Exception) -> None:
+        """The last line of defence: a data file found broken where no screen expected it ends the app
+        with its one-line message and a non-zero status, never a traceback."""
+        if isinstance(error, DataFileError):
+            self.broken_data = error
+            self.exit(return_code=BROKEN_DATA)
+            return
+        super()._handle_exception(error)
+
     def on_unmount(self) -> None:
         self.store.close()
 
 
+BROKEN_DATA = 2  # the CLI's exit status for an error (visitor.cli.EXIT_ERROR)
+
+
 def run(data_dir: Path) -> int:
-    Reg44App(data_dir).run()
-    return 0
+    """Run the app; the exit status is non-zero after a crash or while a data file is still broken."""
+    import sys
+
+    app = Reg44App(data_dir)
+    app.run()
+    if app.broken_data is not None:
+        print(f"reg44: {app.broken_data}", file=sys.stderr)
+        return BROKEN_DATA
+    return app.return_code or 0

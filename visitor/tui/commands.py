@@ -15,6 +15,8 @@ class Reg44Commands(Provider):
             binding = active.binding
             if binding.description and active.enabled and binding.action not in ("command_palette",):
                 found.append((binding.description, binding.tooltip or f"Key: {key}", partial(self._run, active)))
+        found.append(("Push to the agency hub", "Send finalised visits and records to the hub (reg44 hub push)",
+                      self.app.action_hub_push))
         return found
 
     async def _run(self, active) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -46,10 +47,10 @@ class FormScreen(ModalScreen):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog"):
-            yield Static(f"[b]{self.form_title}[/b]", classes="dialog-title")
+            yield Static(Text(self.form_title, style="bold"), classes="dialog-title")
             yield Static("", id="form-error", classes="error hidden", markup=False)
             for spec in self.specs:
-                yield Label(spec.label)
+                yield Label(Text(spec.label))
                 if spec.options:
                     value = spec.value if spec.value in spec.options else Select.NULL
                     yield Select([(o, o) for o in spec.options], value=value, id=f"f-{spec.name}", allow_blank=False

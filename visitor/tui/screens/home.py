@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -23,6 +24,10 @@ class HomeScreen(Screen):
         Binding("e", "edit", "Edit", id="home.edit", tooltip="Edit the selected child, or the home"),
         Binding("x", "export", "Export", id="home.export", tooltip="Reports for the selected final visit"),
         Binding("o", "open_visit", "Open visit", id="home.open_visit", tooltip="Read the selected visit"),
+        Binding("p", "provider", "Provider", id="home.provider",
+                tooltip="Factual corrections and the provider's responses for the selected visit"),
+        Binding("s", "summary", "Summary", id="home.summary",
+                tooltip="Write the six-monthly summary of this home's reports (reg 45)"),
         Binding("1", "tab('children')", "Children", show=False, id="home.tab1"),
         Binding("2", "tab('visits')", "Visits", show=False, id="home.tab2"),
         Binding("3", "tab('recs')", "Recommendations", show=False, id="home.tab3"),
@@ -45,16 +50,36 @@ class HomeScreen(Screen):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#children-table", DataTable).add_columns("Code", "Placing authority", "Communication",
-                                                                 "Advocate", "Miles", "Admitted", "Left")
-        self.query_one("#visits-table", DataTable).add_columns("Date", "Status", "Announced", "Report", "Concerns")
-        self.query_one("#recs-table", DataTable).add_columns("Made", "Recommendation", "Timescale", "Latest rating")
+        # Long text columns get the width the terminal leaves and wrap, so nothing is cut off at 80 columns.
+        spare = self.app.size.width - 4
+        children = self.query_one("#children-table", DataTable)
+        for label, width in (("Code", None), ("Placing authority", max(14, min(30, spare - 62))),
+                             ("Communication", 14), ("Advocate", 14), ("Miles", None), ("Admitted", None),
+                             ("Left", None)):
+            children.add_column(label, width=width)
+        self.query_one("#visits-table", DataTable).add_columns("Date", "State", "Announced", "Report", "Concerns")
+        recs = self.query_one("#recs-table", DataTable)
+        for label, width in (("Made", 10), ("Recommendation", max(20, spare - 52)), ("Timescale", 16),
+                             ("Latest rating", 14)):
+            recs.add_column(label, width=width)
         self.reload()
 
     def on_screen_resume(self) -> None:
         self.reload()
 
     def reload(self) -> None:
+        from visitor.storage import DataFileError
+
+        try:
+            self._fill()
+        except DataFileError as exc:  # broken since the dashboard read it: back there, where R restores
+            self.app.pop_screen()
+            dashboard = self.app.screen
+            dashboard.suspects.add(self.home_id)
+            dashboard.show_broken(exc)
+            self.app.notify(str(exc), title="A data file cannot be read", severity="error", timeout=15)
+
+    def _fill(self) -> None:
         store = self.app.store
         home = store.home(self.home_id)
         self.sub_title = home.name
@@ -64,24 +89,28 @@ class HomeScreen(Screen):
         children = self.query_one("#children-table", DataTable)
         children.clear()
         for c in store.children(self.home_id):
-            children.add_row(c.code, c.placing_authority, c.communication, c.advocate,
-                             "" if c.distance_miles is None else str(c.distance_miles), c.admitted, c.left, key=c.id)
+            children.add_row(*(Text(str(v)) for v in (c.code, c.placing_authority, c.communication, c.advocate,
+                                                      "" if c.distance_miles is None else c.distance_miles,
+                                                      c.admitted, c.left)), key=c.id, height=None)
         visits = self.query_one("#visits-table", DataTable)
         visits.clear()
         rule = store.settings()["report_deadline"]
         draft = store.draft(self.home_id)
         if draft:
-            visits.add_row(draft["date"], "DRAFT", "yes" if draft["announced"] else "no", "—", "", key=draft["id"])
+            visits.add_row(draft["date"], workflow.cycle_state(draft).upper(), "yes" if draft["announced"] else "no",
+                           "—", "", key=draft["id"])
         final = store.visits(self.home_id)
         for v in reversed(final):
-            concerns = len(store.checklist_for(v).concerns(v))
-            visits.add_row(v["date"], "final", "yes" if v["announced"] else "no",
-                           workflow.report_state(v, rule, self.app.today), str(concerns), key=v["id"])
+            concerns = len(workflow.concerns_for(store, v))
+            status = workflow.distribution_status(store, v)
+            visits.add_row(v["date"], workflow.cycle_state(v, status), "yes" if v["announced"] else "no",
+                           workflow.report_state(v, rule, self.app.today, status), str(concerns), key=v["id"])
         recs = self.query_one("#recs-table", DataTable)
         recs.clear()
         for r in open_recommendations(final):
             rating = r["progress"]["rating"] if r["progress"] else "not yet rated"
-            recs.add_row(r["visit_date"], r["text"][:60], r.get("timescale", ""), rating, key=r["id"])
+            recs.add_row(r["visit_date"], Text(r["text"]), Text(r.get("timescale", "")), Text(rating), key=r["id"],
+                         height=None)
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
@@ -143,8 +172,38 @@ class HomeScreen(Screen):
         visit_id = self._visit_id()
         if not visit_id:
             return
-        visit = self.app.store.visit(visit_id)
-        if visit["status"] != "final":
-            self.notify("Finalise the visit before exporting its reports.", severity="warning")
-            return
         self.app.push_screen(ExportScreen(visit_id))
+
+    def action_provider(self) -> None:
+        from visitor.tui.screens.provider import ProviderScreen
+
+        if visit_id := self._visit_id():
+            self.app.push_screen(ProviderScreen(visit_id))
+
+    def action_summary(self) -> None:
+        from visitor.locations import exports_dir
+        from visitor.tui.screens.forms import FormScreen, Spec
+
+        specs = [Spec("months", "Months to cover", "6"),
+                 Spec("audience", "Copy for", "provider", ("provider", "ofsted", "placing-authority", "all")),
+                 Spec("authority", "Placing authority (for a placing authority's copy)"),
+                 Spec("folder", "Folder", str(exports_dir()))]
+
+        def write(values: dict) -> list:
+            from visitor.model import ValidationError, whole_number
+            from visitor.report.summary import export_summary
+
+            problems: list[str] = []
+            try:
+                paths = export_summary(self.app.store, self.home_id, whole_number(values["months"], "number of months"),
+                                       kind=values["audience"], authority=values["authority"].strip() or None,
+                                       out_dir=exports_dir(values["folder"].strip() or None), problems=problems)
+            except OSError as exc:
+                raise ValidationError(f"Not written: {exc.strerror or exc}") from None
+            return problems + [str(p) for p in paths]
+
+        def done(lines: list | None) -> None:
+            if lines:
+                self.notify("Summary written:\n" + "\n".join(lines), markup=False, timeout=12)
+
+        self.app.push_screen(FormScreen("Six-monthly summary", specs, write), done)

@@ -3,6 +3,7 @@ side-by-side comparison of any two visits."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -14,7 +15,7 @@ from visitor.tui.widgets.footer import KeyFooter
 from visitor import trends, workflow
 from visitor.model import ValidationError
 
-VISIBLE_VISITS = 6
+VISIBLE_VISITS = 6  # at least (the table scrolls sideways at 80 columns); more where they fit
 
 
 class TrendsScreen(Screen):
@@ -36,7 +37,9 @@ class TrendsScreen(Screen):
         yield Header()
         with TabbedContent(initial="measures"):
             with TabPane("1 Measures", id="measures"):
-                yield DataTable(id="measures-table", zebra_stripes=True)
+                yield DataTable(id="measures-table", zebra_stripes=True, fixed_columns=1)
+                yield Static("Base: this home's usual level (median of earlier visits); for counts of events "
+                             "(marked /c/30d) per child resident per 30 days.", id="measures-legend", classes="muted")
             with TabPane("2 Patterns", id="patterns"):
                 with Vertical():
                     yield OptionList(id="flags")
@@ -45,7 +48,7 @@ class TrendsScreen(Screen):
                 with Horizontal(id="pickers"):
                     yield Select([], id="visit-a", prompt="first visit")
                     yield Select([], id="visit-b", prompt="second visit")
-                yield DataTable(id="compare-table")
+                yield DataTable(id="compare-table", fixed_columns=1)
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -66,39 +69,60 @@ class TrendsScreen(Screen):
 
     def _fill_measures(self) -> None:
         table = self.query_one("#measures-table", DataTable)
-        visits = self.analysis.visits[-VISIBLE_VISITS:]
+        # Beyond the label, sparkline, direction and base (~58 columns) each visit takes 7: as many as fit.
+        shown = max(VISIBLE_VISITS, (self.app.size.width - 58) // 7)
+        visits = self.analysis.visits[-shown:]
         table.add_columns("Measure", "Trend", *[v["date"][2:7] for v in visits], "±", "Base")
         for series in self.analysis.series.values():
-            points = series.points[-VISIBLE_VISITS:]
+            points = series.points[-shown:]
             base = series.baseline(self.analysis.thresholds)
-            table.add_row(series.measure.label[:20], series.sparkline()[-12:], *[trends._num(p.value) for p in points],
-                          series.direction(), trends._num(base))
+            base_text = trends._num(base) + (" /c/30d" if series.measure.rate and base is not None else "")
+            table.add_row(Text(series.measure.label), series.sparkline()[-12:], *[trends._num(p.value) for p in points],
+                          series.direction(), base_text)
 
     def _fill_flags(self) -> None:
-        self.flags = trends.open_flags(self.app.store.flags(self.home_id))
+        """Open patterns grouped by theme, most severe first; a theme's line carries its headline."""
+        stored = self.app.store.flags(self.home_id)
+        by_key = {f["key"]: f for f in trends.open_flags(stored)}
         flags = self.query_one("#flags", OptionList)
         flags.clear_options()
-        for flag in self.flags:
-            state = "" if flag.get("active", True) else " (not seen at the latest visit)"
-            who = ", ".join(self.names.get(c, "a child") for c in flag.get("children", []))
-            who = f" — {who}" if who else ""
-            flags.add_option(Option(f"{'‼' if flag.get('severity') == 'high' else '•'} {flag['title']}{who}{state}"))
+        self.flags = []
+        for theme in trends.themes_of(stored):
+            mark = "▲" if theme["severity"] == "high" else "•"
+            flags.add_option(Option(Text(f"{mark} {theme['headline']}", style="bold"), disabled=True))
+            for key in theme["flags"]:
+                flag = by_key[key]
+                state = "" if flag.get("active", True) else " (not seen at the latest visit)"
+                who = ", ".join(self.names.get(c, "a child") for c in flag.get("children", []))
+                who = f" — {who}" if who else ""
+                flags.add_option(Option(Text(f"   {'‼' if flag.get('severity') == 'high' else '·'} {flag['title']}"
+                                             f"{who}{state}"), id=f"f{len(self.flags)}"))
+                self.flags.append(flag)
         if not self.flags:
             flags.add_option(Option("No open patterns of concern.", disabled=True))
         else:
-            flags.highlighted = 0
+            flags.highlighted = 1
             self._show_evidence(0)
+
+    def _selected_flag(self) -> int | None:
+        option_list = self.query_one("#flags", OptionList)
+        if option_list.highlighted is None or not self.flags:
+            return None
+        option_id = option_list.get_option_at_index(option_list.highlighted).id or ""
+        return int(option_id[1:]) if option_id.startswith("f") else None
 
     def _show_evidence(self, index: int) -> None:
         flag = self.flags[index]
         evidence = trends.render(flag["evidence"], lambda cid: self.names.get(cid, "a child"))
         self.query_one("#evidence", Static).update(
             f"{flag['title']}\n\n{evidence}\n\nRaised at the visit of {flag['raised_on']}; last seen {flag.get('last_seen', '')}."
-            f" Rule: {flag.get('rule', '')}. Press r to mark it resolved.")
+            f" Rule: {', '.join(flag.get('rules') or [flag.get('rule', '')])}. Press r to mark it resolved.")
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option_list.id == "flags" and self.flags and event.option_index is not None:
-            self._show_evidence(event.option_index)
+        if event.option_list.id == "flags" and self.flags:
+            option_id = event.option.id or ""
+            if option_id.startswith("f"):
+                self._show_evidence(int(option_id[1:]))
 
     def on_select_changed(self, event: Select.Changed) -> None:
         a, b = self.query_one("#visit-a", Select).value, self.query_one("#visit-b", Select).value
@@ -109,7 +133,7 @@ class TrendsScreen(Screen):
         table.add_columns("Measure", a.split("@")[1], b.split("@")[1], "Change")
         for row in self.analysis.compare(a, b):
             change = row["change"]
-            table.add_row(row["label"][:24], trends._num(row["a"]), trends._num(row["b"]),
+            table.add_row(Text(row["label"]), trends._num(row["a"]), trends._num(row["b"]),
                           "" if change is None else f"{change:+g}")
 
     def action_tab(self, tab: str) -> None:
@@ -123,8 +147,8 @@ class TrendsScreen(Screen):
         if not self.app.writable():
             return
         self.action_tab("patterns")
-        index = self.query_one("#flags", OptionList).highlighted
-        if not self.flags or index is None:
+        index = self._selected_flag()
+        if index is None:
             return
         flag = self.flags[index]
 

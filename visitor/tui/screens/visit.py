@@ -3,6 +3,7 @@ on the right. Every change is applied through ``visitor.editing`` and autosaved 
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -12,11 +13,12 @@ from textual.widgets import Button, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from visitor.tui.widgets.footer import KeyFooter
-from visitor import editing, trends, workflow
+from visitor import completeness, editing, trends, workflow
 from visitor.autosave import Autosaver
 from visitor.checklist import Item
 from visitor.model import (OPINION_ANSWERS, PEOPLE_ROLES, RATINGS, RECORD_STATUSES, RECORD_TYPES, ValidationError,
-                           open_recommendations)
+                           STANDARD_KEYS, open_recommendations)
+from visitor.tui.screens.forms import ConfirmScreen
 from visitor.tui.messages import FieldChanged, SaveState
 from visitor.tui.widgets.fields import ChoiceField, FieldBox, LineField, NotesField, NumberField, YesNoField
 
@@ -53,16 +55,20 @@ class VisitScreen(Screen):
     BINDINGS = [
         Binding("ctrl+n", "next_section", "Next", id="visit.next", priority=True, tooltip="Next section"),
         Binding("ctrl+b", "previous_section", "Prev", id="visit.previous", priority=True, tooltip="Previous section"),
-        Binding("ctrl+g", "goto", "Go to", id="visit.goto", priority=True, tooltip="Go to a section by number"),
+        Binding("ctrl+g", "goto", "Go to", id="visit.goto", priority=True, show=False,
+                tooltip="Go to a section by number"),
         Binding("f2", "flag", "Concern", id="visit.flag", priority=True,
                 tooltip="Mark the focused question as a concern, with a note"),
-        Binding("f3", "concerns", "Concerns", id="visit.concerns", priority=True, tooltip="Go to the concerns panel"),
+        Binding("f3", "concerns", "Concerns", id="visit.concerns", priority=True, show=False,
+                tooltip="Go to the concerns panel"),
         Binding("f4", "sections", "Sections", id="visit.sections", priority=True, show=False,
                 tooltip="Go to the section list"),
         Binding("f5", "finalise", "Finalise", id="visit.finalise", priority=True,
                 tooltip="Check what is missing and finalise"),
         Binding("ctrl+s", "save", "Save now", id="visit.save", priority=True, show=False,
                 tooltip="Save now (retries a failed save)"),
+        Binding("ctrl+d", "discard", "Discard draft", id="visit.discard", priority=True, show=False,
+                tooltip="Throw away this draft visit (asks first)"),
         Binding("escape", "leave", "Back", id="visit.back", tooltip="Back (the draft is already saved)"),
     ]
 
@@ -72,6 +78,7 @@ class VisitScreen(Screen):
         self.readonly = visit["status"] != "draft"
         self.fields: dict[str, Widget] = {}
         self.boxes: dict[str, FieldBox] = {}
+        self.follow_ups: dict[FieldBox, tuple[Item, str | None]] = {}  # boxes shown only when they apply
         self.saver: Autosaver | None = None
         self.section = ""
         self._side_pending = False
@@ -94,7 +101,8 @@ class VisitScreen(Screen):
         self.home = store.home(self.visit["home_id"])
         self.checklist = store.checklist_for(self.visit)
         self.home_children = store.children(self.home.id)
-        self.earlier_recs = open_recommendations([v for v in store.visits(self.home.id) if v["date"] < self.visit["date"]])
+        self.earlier_visits = [v for v in store.visits(self.home.id) if v["date"] < self.visit["date"]]
+        self.earlier_recs = open_recommendations(self.earlier_visits)
         self.sections = [(s.id, s.title) for s in self.checklist.sections] + list(SPECIAL)
         self.sub_title = f"{self.home.name} · {self.visit['date']} · {'FINAL' if self.readonly else 'draft'}"
         if self.readonly or self.app.readonly:
@@ -127,9 +135,10 @@ class VisitScreen(Screen):
         self.section = section_id
         form = self.query_one("#form", VerticalScroll)
         await form.remove_children()
-        self.fields, self.boxes = {}, {}
+        self.fields, self.boxes, self.follow_ups = {}, {}, {}
         widgets = self._build(section_id)
         await form.mount_all(widgets)
+        self._show_follow_ups()
         form.disabled = self.readonly and section_id != "finalise"
         form.scroll_home(animate=False)
         index = [s for s, _ in self.sections].index(section_id)
@@ -144,16 +153,60 @@ class VisitScreen(Screen):
             self._note_prompt(key[2:])
             return
         if widget is None:
-            focusables = [w for w in self.query_one("#form").query("*") if w.focusable]
+            focusables = self._focusables()
             widget = focusables[0] if focusables else None
         if widget is not None:
-            widget.focus()
-            self.query_one("#form", VerticalScroll).scroll_to_widget(widget, animate=False)
+            widget.focus(scroll_visible=False)
+            self.call_after_refresh(self.reveal, widget)
+
+    def on_descendant_focus(self, event) -> None:
+        widget = event.widget
+        key = getattr(widget, "field_key", None)
+        if key and not self.readonly:
+            self._remember(key)
+        if self.query_one("#form", VerticalScroll) in widget.ancestors:
+            self.call_after_refresh(self.reveal, widget)
+
+    def _focusables(self) -> list[Widget]:
+        """The form's fields a visitor can reach now (a follow-up that does not apply is hidden)."""
+        return [w for w in self.query_one("#form").query("*")
+                if w.focusable and all(a.display for a in w.ancestors_with_self)]
+
+    def scroll_to_center(self, widget: Widget, *args, **kw) -> None:
+        """Textual centres a newly focused widget (animated, after our own scroll); in the form, show the
+        field with its question instead (``reveal``)."""
+        if self.query_one("#form", VerticalScroll) in widget.ancestors:
+            self.reveal(widget)
+        else:
+            super().scroll_to_center(widget, *args, **kw)
+
+    def reveal(self, widget: Widget) -> None:
+        """Scroll the form so the focused field and its question are both in view: the first field of a
+        section shows the section's top; otherwise its whole question box, or from the question down."""
+        form = self.query_one("#form", VerticalScroll)
+        if not widget.is_attached or widget is not self.focused:
+            return
+        focusables = self._focusables()
+        if focusables and widget is focusables[0]:
+            form.scroll_home(animate=False, immediate=True)
+            return
+        box = next((a for a in widget.ancestors if isinstance(a, FieldBox)), None)
+        if box is None:
+            form.scroll_to_widget(widget, animate=False, immediate=True)
+            return
+        view = form.scrollable_content_region
+        top = box.region.y - view.y + form.scroll_y
+        bottom = widget.region.bottom - view.y + form.scroll_y
+        if top >= form.scroll_y and bottom <= form.scroll_y + view.height:
+            return  # already in view: do not move the page under the visitor
+        fits = bottom - top <= view.height
+        target = top if top < form.scroll_y and fits else bottom - view.height
+        form.scroll_to(y=target, animate=False, immediate=True)
 
     def _build(self, section_id: str) -> list[Widget]:
         title = dict(self.sections)[section_id]
         number = [s for s, _ in self.sections].index(section_id) + 1
-        head = [Static(f"[b]{number}. {title}[/b]", classes="section-title")]
+        head = [Static(Text(f"{number}. {title}", style="bold"), classes="section-title")]
         if section_id == "people":
             return head + self._people()
         if section_id == "earlier":
@@ -172,15 +225,23 @@ class VisitScreen(Screen):
             widgets.append(self._item_box(item, f"a:{item.id}", item.question, note_key=f"n:{item.id}"))
         return widgets
 
+    def _show_follow_ups(self) -> None:
+        """Show each follow-up question only while its condition holds. A read-only visit also shows a
+        hidden one that was answered before its condition stopped holding, marked as not asked."""
+        for box, (item, child_id) in self.follow_ups.items():
+            applies = self.checklist.applies(item, self.visit, child_id)
+            key = f"c:{child_id}:{item.id}" if child_id else f"a:{item.id}"
+            box.display = applies or (self.readonly and editing.current_value(self.visit, key) not in (None, ""))
+
     # -- field construction -------------------------------------------------------------------------
-    def _widget(self, key: str, kind: str, options=(), placeholder: str = "") -> Widget:
+    def _widget(self, key: str, kind: str, options=(), placeholder: str = "", label: str = "") -> Widget:
         value = editing.current_value(self.visit, key)
         if kind == "yesno":
             widget = YesNoField(key, value)
         elif kind in ("count", "number", "percent"):
             widget = NumberField(key, value, placeholder=placeholder or ("%" if kind == "percent" else "number"))
         elif kind == "choice":
-            widget = ChoiceField(key, tuple(options), value)
+            widget = ChoiceField(key, tuple(options), value, label=label)
         elif kind == "text":
             widget = NotesField(key, value)
         else:
@@ -208,10 +269,17 @@ class VisitScreen(Screen):
         extra = [self._widget(note_key, "line", placeholder="Note (needed if this is a concern)")] if note_key and item.kind != "text" else []
         value = editing.current_value(self.visit, key)
         flag_key = key[2:] if key.startswith("a:") else ":".join(reversed(key[2:].split(":", 1)))
-        concern = item.raises_concern(value) or flag_key in self.visit.get("flagged", [])
+        child_id = key.split(":")[1] if key.startswith("c:") else None
+        applies = self.checklist.applies(item, self.visit, child_id)
+        concern = applies and (item.raises_concern(value) or flag_key in self.visit.get("flagged", []))
         ref = f"  ({item.ref})" if item.ref else ""
-        return self._box(key, f"{'⚠ ' if concern else ''}{title}{ref}", item.guidance if guidance else "", field, *extra,
-                         concern=concern)
+        # Only a read-only visit shows a follow-up whose condition does not hold (when it was answered).
+        aside = "" if applies or not self.readonly else "  [not asked: its condition did not hold; answer kept]"
+        box = self._box(key, f"{'⚠ ' if concern else ''}{title}{ref}{aside}", item.guidance if guidance else "", field,
+                        *extra, concern=concern)
+        if item.when:
+            self.follow_ups[box] = (item, child_id)
+        return box
 
     def _children_seen(self, items: tuple[Item, ...]) -> list[Widget]:
         widgets: list[Widget] = []
@@ -220,8 +288,9 @@ class VisitScreen(Screen):
             widgets.append(Static("No children recorded as living here on this date. Add them below.", classes="muted"))
         for n, child in enumerate(resident):
             miles = f" · {child.distance_miles} miles from family" if child.distance_miles is not None else ""
-            widgets.append(Static(f"[b]{child.code}[/b] · {child.placing_authority} · {child.communication} · "
-                                  f"advocate: {child.advocate}{miles}", classes="child-head"))
+            head = Text(child.code, style="bold")
+            head.append(f" · {child.placing_authority} · {child.communication} · advocate: {child.advocate}{miles}")
+            widgets.append(Static(head, classes="child-head"))
             for item in items:
                 note = f"n:{item.id}:{child.id}" if item.id == "seen_alone" else None
                 widgets.append(self._item_box(item, f"c:{child.id}:{item.id}", item.question, note, guidance=n == 0))
@@ -232,7 +301,7 @@ class VisitScreen(Screen):
         widgets: list[Widget] = [Static("People spoken to (by role, never by name)", classes="subhead")]
         for i, _ in enumerate(self.visit["people"]):
             widgets.append(self._box(f"p:{i}:role", f"Person {i + 1}", "", self._widget(f"p:{i}:role", "choice", PEOPLE_ROLES),
-                                     self._widget(f"p:{i}:private", "choice", ("yes", "no")),
+                                     self._widget(f"p:{i}:private", "choice", ("yes", "no"), label="Privately"),
                                      self._widget(f"p:{i}:notes", "line", placeholder="What they said / how (privately, by phone)")))
         widgets += [Horizontal(Button("Add a person", id="add-person"), Button("Remove the last", id="remove-person"),
                                classes="buttons"),
@@ -255,7 +324,8 @@ class VisitScreen(Screen):
             last = rec["progress"]["rating"] if rec["progress"] else "not yet rated"
             widgets.append(self._box(
                 f"e:{rec['id']}:rating", f"{rec['visit_date']}: {rec['text']}",
-                f"{rec.get('reference', '')} · timescale: {rec.get('timescale', '')} · last rating: {last}",
+                f"{rec.get('reference', '')} · timescale: {rec.get('timescale', '')} · last rating: {last} · provider: "
+                f"{(rec.get('provider_response') or {}).get('response', 'no response recorded')}",
                 self._widget(f"e:{rec['id']}:rating", "choice", RATINGS),
                 self._widget(f"e:{rec['id']}:evidence", "line", placeholder="Evidence for the rating")))
         return widgets
@@ -271,7 +341,8 @@ class VisitScreen(Screen):
         for i, _ in enumerate(self.visit["recommendations"]):
             widgets.append(self._box(f"r:{i}:text", f"Recommendation {i + 1}", "", self._widget(f"r:{i}:text", "text"),
                                      self._widget(f"r:{i}:reference", "line", placeholder="Regulation or quality standard"),
-                                     self._widget(f"r:{i}:timescale", "line", placeholder="Timescale for the registered person to consider it")))
+                                     self._widget(f"r:{i}:timescale", "line", placeholder="Timescale for the registered person to consider it"),
+                                     self._widget(f"r:{i}:standard", "choice", STANDARD_KEYS)))
         widgets.append(Horizontal(Button("Add a recommendation", id="add-rec"), Button("Remove the last", id="remove-rec"),
                                   classes="buttons"))
         widgets.append(self._box("x:declaration", "Conflict of interest declaration",
@@ -288,11 +359,19 @@ class VisitScreen(Screen):
                     Static(addenda or "No addenda.", markup=False),
                     Button("Add an addendum", id="addendum", disabled=self.app.readonly)]
         gaps = workflow.gaps_for(self.app.store, self.visit)
-        gap_list = OptionList(*[Option(f"[{g.section}] {g.message}", id=f"{n}") for n, g in enumerate(gaps)], id="gaps")
         self._gaps = gaps
-        note = (f"{len(gaps)} thing(s) to complete before finalising. Press enter on one to go to it."
-                if gaps else "Nothing is missing. Finalising makes the visit read-only.")
-        return [Static(note), gap_list, Button("Finalise visit", id="finalise", variant="primary", disabled=bool(gaps))]
+        titles = dict(self.sections)
+        widgets: list[Widget] = []
+        if gaps:
+            widgets.append(Static(f"{len(gaps)} thing(s) to complete before finalising. Press enter on one to go to it."))
+            widgets.append(OptionList(*[Option(Text(f"{titles.get(g.section, g.section)}: {g.message}"), id=f"{n}")
+                                        for n, g in enumerate(gaps)], id="gaps"))
+        else:
+            # No empty list to land on: focus goes straight to the Finalise button.
+            widgets.append(Static("Nothing is missing. Finalising asks you to confirm, then makes the visit read-only."))
+        widgets.append(Horizontal(Button("Finalise visit", id="finalise", variant="primary", disabled=bool(gaps)),
+                                  Button("Discard this draft", id="discard", variant="error"), classes="buttons"))
+        return widgets
 
     # -- edits --------------------------------------------------------------------------------------
     def on_field_changed(self, event: FieldChanged) -> None:
@@ -303,6 +382,8 @@ class VisitScreen(Screen):
         box = self.boxes.get(event.key)
         if box is not None:
             box.show_error(error)
+        if self.follow_ups:
+            self._show_follow_ups()
         self._submit()
 
     def _submit(self) -> None:
@@ -324,11 +405,6 @@ class VisitScreen(Screen):
             state.update("✓ saved")
             state.remove_class("error")
 
-    def on_descendant_focus(self, event) -> None:
-        key = getattr(event.widget, "field_key", None)
-        if key and not self.readonly:
-            self._remember(key)
-
     def _remember(self, key: str) -> None:
         cursor = {"section": self.section, "field": key}
         if self.visit.get("cursor") != cursor:
@@ -337,36 +413,9 @@ class VisitScreen(Screen):
                 self.saver.submit(self.visit)
 
     # -- side panel ---------------------------------------------------------------------------------
-    def _progress(self, section_id: str) -> tuple[int, int]:
-        v = self.visit
-        if section_id == "people":
-            return (min(len(v["people"]), 1) + sum(1 for r in v["records"].values() if r.get("status")),
-                    1 + len(RECORD_TYPES))
-        if section_id == "earlier":
-            return sum(1 for r in self.earlier_recs if v["earlier"].get(r["id"], {}).get("rating")), len(self.earlier_recs)
-        if section_id == "opinion":
-            parts = [v["opinions"][k].get(p) for k in ("safeguarded", "wellbeing") for p in ("answer", "reasons")]
-            return sum(1 for p in parts if p) + bool(v["conflict"].get("declaration")), 5
-        if section_id == "finalise":
-            return 0, 0
-        section = next(s for s in self.checklist.sections if s.id == section_id)
-        items = [i for i in section.visit_items if i.kind != "text"]
-        done = sum(1 for i in items if i.id in v["answers"])
-        total = len(items)
-        for child in self.home_children:
-            if child.resident_on(v["date"]):
-                answers = v["child_answers"].get(child.id, {})
-                total += len(section.child_items)
-                done += sum(1 for i in section.child_items if answers.get(i.id))
-        return done, total
-
     def all_concerns(self) -> list[dict]:
-        found = self.checklist.concerns(self.visit)
-        for key, record in self.visit["records"].items():
-            if record.get("status") == "not made available":
-                found.append({"key": f"rec:{key}", "section": "people", "message": f"Records not made available: {key}",
-                              "note": record.get("notes", ""), "child_id": None, "field": f"rec:{key}:notes"})
-        return found
+        """The visit's concerns, decided by ``completeness.concerns`` like every other count of them."""
+        return completeness.concerns(self.visit, self.checklist)
 
     def refresh_side(self) -> None:
         self._side_pending = False
@@ -374,16 +423,15 @@ class VisitScreen(Screen):
         per_section: dict[str, int] = {}
         for c in concerns:
             per_section[c["section"]] = per_section.get(c["section"], 0) + 1
+        progress = completeness.progress(self.visit, self.checklist, self.home_children, self.earlier_visits)
         sections = self.query_one("#sections", SectionList)
         highlighted = sections.highlighted
         sections.clear_options()
         for n, (sid, title) in enumerate(self.sections, 1):
-            done, total = self._progress(sid)
+            done, total = progress.get(sid, (0, 0))
             count = f" {done}/{total}" if total else ""
             warn = f" ⚠{per_section[sid]}" if per_section.get(sid) else ""
-            room = 20 - len(count) - len(warn)
-            label = title if len(title) <= room else title[: room - 1] + "…"
-            sections.add_option(Option(f"{n:>2} {label}{count}{warn}", id=sid))
+            sections.add_option(Option(Text(f"{n:>2} {title}{count}{warn}"), id=sid))
         if highlighted is not None:
             sections.highlighted = highlighted
         names = {c.id: c.code for c in self.home_children}
@@ -392,13 +440,18 @@ class VisitScreen(Screen):
         for n, c in enumerate(concerns):
             who = f" ({names.get(c['child_id'], '?')})" if c["child_id"] else ""
             mark = "⚠" if c["note"].strip() else "⚠ no note:"
-            panel.add_option(Option(f"{mark} {c['message']}{who}", id=f"c{n}"))
+            panel.add_option(Option(Text(f"{mark} {c['message']}{who}"), id=f"c{n}"))
         self._concerns = concerns
-        self._patterns = self._pattern_flags()
-        for n, flag in enumerate(self._patterns):
-            panel.add_option(Option(f"◆ {flag['title']}", id=f"p{n}"))
+        flags = self._pattern_flags()
+        by_key = {f["key"]: f for f in flags}
+        self._patterns = [{**theme, "members": [by_key[k] for k in theme["flags"]]}
+                          for theme in trends.themes_of(flags)]
+        for n, theme in enumerate(self._patterns):
+            provisional = " (provisional)" if all(f.get("provisional") for f in theme["members"]) else ""
+            mark = "▲" if theme["severity"] == "high" else "◆"
+            panel.add_option(Option(Text(f"{mark} {theme['label']}{provisional}"), id=f"p{n}"))
         self.query_one("#concerns-title", Static).update(
-            f"Concerns {len(concerns)} · patterns {len(self._patterns)}  (F3)")
+            f"Concerns {len(concerns)} · themes {len(self._patterns)}  (F3)")
 
     def _pattern_flags(self) -> list[dict]:
         store = self.app.store
@@ -409,7 +462,8 @@ class VisitScreen(Screen):
                 live = workflow.analyse_home(store, self.home.id, draft=self.visit).flags
             except (ValidationError, ValueError, KeyError):
                 live = []
-            stored = stored + [f.to_dict() for f in live if f.key not in keys]
+            # Patterns the draft would raise are provisional until the visit is finalised.
+            stored = stored + [{**f.to_dict(), "provisional": True} for f in live if f.key not in keys]
         return stored
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -420,15 +474,17 @@ class VisitScreen(Screen):
             self.call_later(self.show_section, option_id)
         elif list_id == "concerns" and option_id.startswith("c"):
             c = self._concerns[int(option_id[1:])]
-            field = c.get("field") or (f"c:{c['child_id']}:{c['item']}" if c["child_id"] else f"a:{c['item']}")
-            note_key = c.get("field") or f"n:{c['key']}"
-            target = note_key if note_key in self._keys_in(c["section"]) else field
+            note_key = c["field"]  # where its note is written (a note box, or a record's notes)
+            answer = f"c:{c['child_id']}:{c['item']}" if c["child_id"] else f"a:{c['item']}"
+            target = note_key if note_key in self._keys_in(c["section"]) else answer
             self.call_later(self.show_section, c["section"], target)
         elif list_id == "concerns" and option_id.startswith("p"):
-            flag = self._patterns[int(option_id[1:])]
+            theme = self._patterns[int(option_id[1:])]
             names = {c.id: c.code for c in self.home_children}
-            evidence = trends.render(flag["evidence"], lambda cid: names.get(cid, "a child"))
-            self.notify(evidence, title=flag["title"], timeout=20)
+            evidence = "\n".join(
+                f"• {'(provisional, from this draft) ' if f.get('provisional') else ''}{f['title']}: "
+                + trends.render(f["evidence"], lambda cid: names.get(cid, "a child")) for f in theme["members"])
+            self.notify(evidence, title=theme["headline"], timeout=20, markup=False)
         elif list_id == "gaps":
             gap = self._gaps[int(option_id)]
             self.call_later(self.show_section, gap.section, gap.field)
@@ -461,7 +517,10 @@ class VisitScreen(Screen):
             self._addendum()
             return
         if button == "finalise":
-            self.action_do_finalise()
+            self.action_confirm_finalise()
+            return
+        if button == "discard":
+            self.action_discard()
             return
         if self.readonly:
             return
@@ -546,6 +605,38 @@ class VisitScreen(Screen):
 
     def action_finalise(self) -> None:
         self.call_later(self.show_section, "finalise")
+
+    def action_confirm_finalise(self) -> None:
+        """Finalising cannot be undone (only amended by addendum), so it is confirmed first."""
+        if self.readonly:
+            return
+        question = (f"Finalise the visit of {self.visit['date']} to {self.home.name}?\n\nIt becomes read-only: "
+                    "later changes can only be added as a dated addendum.")
+        self.app.push_screen(ConfirmScreen(question), lambda yes: yes and self.action_do_finalise())
+
+    def action_discard(self) -> None:
+        """Throw the draft away, after the visitor confirms (one workflow operation)."""
+        if self.readonly or self.visit["status"] != "draft":
+            self.notify("Only a draft can be discarded; a final visit is kept (add an addendum).", severity="warning")
+            return
+
+        def discard(yes: bool | None) -> None:
+            if not yes:
+                return
+            if self.saver:
+                self.saver.flush(5)  # nothing queued may write the draft back after it is discarded
+            try:
+                workflow.discard_draft(self.app.store, self.visit["id"])
+            except Exception as exc:  # noqa: BLE001 - shown to the visitor; the draft stays on disk
+                self.notify(f"Could not discard: {exc}", severity="error", timeout=15)
+                return
+            if self.saver:
+                self.saver.close()
+                self.saver = None
+            self.notify(f"Discarded the draft visit of {self.visit['date']}.")
+            self.app.pop_screen()
+        self.app.push_screen(ConfirmScreen(f"Throw away the draft visit of {self.visit['date']} to {self.home.name}?"
+                                           "\n\nEverything typed in it is lost."), discard)
 
     def action_do_finalise(self) -> None:
         if self.saver and not self.saver.flush(5):

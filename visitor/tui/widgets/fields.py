@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.reactive import reactive
@@ -29,12 +30,12 @@ class YesNoField(Static, can_focus=True):
         self.field_key = field_key
         self.set_reactive(YesNoField.value, value if isinstance(value, str) else "")
 
-    def render(self) -> str:
+    def render(self) -> Text:
         parts = []
         for key, label in (("y", "yes"), ("n", "no"), ("k", "not known")):
             mark = "●" if self.value == label else "○"
             parts.append(f"{mark} {label} ({key})")
-        return "   ".join(parts)
+        return Text("   ".join(parts))
 
     def action_set(self, value: str) -> None:
         self.value = value
@@ -42,15 +43,47 @@ class YesNoField(Static, can_focus=True):
 
 
 class LineField(Input):
-    """One line of text; every keystroke is posted as it is typed."""
+    """One line of text; every keystroke is posted as it is typed.
+
+    Focus puts the cursor at the end and never selects (Textual's default selects all, so the first key
+    typed on resuming would replace a whole note); ctrl+z steps back through this field's earlier values.
+    Unfocused, the box shows the start of its text rather than the end.
+    """
+
+    BINDINGS = [Binding("ctrl+z", "undo", "Undo", show=False, id="field.undo", tooltip="Undo the last change here")]
+    UNDO_LIMIT = 100
 
     def __init__(self, field_key: str, value: object = None, **kw) -> None:
-        super().__init__("" if value is None else str(value), **kw)
+        super().__init__("" if value is None else str(value), select_on_focus=False, **kw)
         self.field_key = field_key
+        self._history: list[str] = []
+        self._last = self.value
+        self._restoring: str | None = None
+
+    def _on_focus(self, event) -> None:
+        super()._on_focus(event)
+        self.cursor_position = len(self.value)
+
+    def _on_blur(self, event) -> None:
+        super()._on_blur(event)
+        self.scroll_to(x=0, animate=False, immediate=True)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
+        if event.value == self._restoring:
+            self._restoring = None
+        elif event.value != self._last:
+            self._history = (self._history + [self._last])[-self.UNDO_LIMIT:]
+        self._last = event.value
         self.post_message(FieldChanged(self.field_key, event.value))
+
+    def action_undo(self) -> None:
+        if not self._history:
+            self.app.bell()
+            return
+        self._restoring = self._history.pop()
+        self.value = self._restoring
+        self.cursor_position = len(self.value)
 
 
 class NumberField(LineField):
@@ -63,6 +96,10 @@ class NotesField(TextArea):
     def __init__(self, field_key: str, value: object = None, **kw) -> None:
         super().__init__("" if value is None else str(value), soft_wrap=True, tab_behavior="focus", **kw)
         self.field_key = field_key
+
+    def _on_focus(self, event) -> None:
+        super()._on_focus(event)
+        self.move_cursor(self.document.end)  # like a note field: focus never puts the cursor before the text
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
@@ -84,15 +121,17 @@ class ChoiceField(Widget, can_focus=True):
     DEFAULT_CSS = "ChoiceField { height: auto; }"
     value: reactive[str] = reactive("", layout=True)
 
-    def __init__(self, field_key: str, options: list[str] | tuple[str, ...], value: object = None, **kw) -> None:
+    def __init__(self, field_key: str, options: list[str] | tuple[str, ...], value: object = None, *,
+                 label: str = "", **kw) -> None:
         super().__init__(**kw)
         self.field_key = field_key
         self.options = tuple(options)
+        self.label = label  # shown before the options when the box's question does not say what this is
         self.set_reactive(ChoiceField.value, value if value in self.options else "")
 
-    def render(self) -> str:
+    def render(self) -> Text:
         marks = [f"{'●' if o == self.value else '○'} {o} ({n})" for n, o in enumerate(self.options, 1)]
-        return "   ".join(marks)
+        return Text((f"{self.label}: " if self.label else "") + "   ".join(marks))
 
     def action_pick(self, number: int) -> None:
         if number <= len(self.options):

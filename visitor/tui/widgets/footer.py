@@ -13,6 +13,11 @@ from textual.widgets import Footer
 class KeyFooter(Footer):
     _shown: tuple = ()
 
+    def __init__(self, *args, **kw) -> None:
+        # The palette (ctrl+p) is listed on the help screen; at 80 columns its footer slot hid Help and Quit.
+        kw.setdefault("show_command_palette", False)
+        super().__init__(*args, **kw)
+
     def _signature(self, screen: Screen) -> tuple:
         return tuple((key, b.description, enabled) for key, (_, b, enabled, _) in screen.active_bindings.items()
                      if b.show)

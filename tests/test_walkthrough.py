@@ -1,0 +1,328 @@
+"""The walkthrough as a class of behaviour, checked on every section of the demo checklist at 80×24:
+every field is seen with its question when focused, what is shown is what is saved, follow-up questions
+appear only when they apply, and focus never selects (or destroys) what a note already holds."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from helpers import add_child, add_home, focus_on
+from visitor import editing
+from visitor.store import Store
+from visitor.tui.app import Reg44App
+from visitor.tui.screens.forms import ConfirmScreen
+from visitor.tui.screens.visit import VisitScreen
+from visitor.tui.widgets.fields import ChoiceField, FieldBox, LineField, NotesField, YesNoField
+
+SIZE = (80, 24)
+# Answers that make every follow-up question apply, so that every field of every section is on screen.
+TRIGGERS = {"a:restraints": "3", "a:prn_behaviour": "2", "a:missing_episodes": "1"}
+
+
+@pytest.fixture
+def oak_draft(demo_store):
+    """A draft at Oak House (children, open recommendations) with every follow-up condition holding."""
+    day = date.fromisoformat(demo_store.visits("oak-house")[-1]["date"]) + timedelta(days=1)
+    checklist_visit = demo_store.start_visit("oak-house", day.isoformat())
+    checklist = demo_store.checklist_for(checklist_visit)
+    for key, raw in TRIGGERS.items():
+        assert editing.apply(checklist_visit, checklist, key, raw) is None
+    for n, child in enumerate(c for c in demo_store.children("oak-house") if c.resident_on(checklist_visit["date"])):
+        editing.apply(checklist_visit, checklist, f"c:{child.id}:seen", "yes")
+        editing.apply(checklist_visit, checklist, f"c:{child.id}:seen_alone", "no" if n == 0 else "yes")
+    editing.add_person(checklist_visit)
+    editing.add_recommendation(checklist_visit)
+    demo_store.save_draft(checklist_visit)
+    demo_store.close()
+    return demo_store.root
+
+
+async def open_oak(pilot) -> VisitScreen:
+    table = pilot.app.screen.query_one("#homes")
+    table.move_cursor(row=[k for k, _ in table.rows].index("oak-house"))
+    await pilot.press("v")
+    await pilot.pause(0.3)
+    assert isinstance(pilot.app.screen, VisitScreen)
+    return pilot.app.screen
+
+
+def shown(widget) -> bool:
+    return widget.display and all(a.display for a in widget.ancestors)
+
+
+def assert_in_view(screen: VisitScreen, widget) -> None:
+    """The field and the question it answers are both inside the visible part of the form."""
+    form = screen.query_one("#form")
+    view = form.scrollable_content_region
+    where = f"{getattr(widget, 'field_key', widget)} in {screen.section} (scroll {form.scroll_y})"
+    region = widget.region
+    assert region.height > 0 and view.y <= region.y and region.y < view.bottom, f"field off screen: {where}"
+    box = next((a for a in widget.ancestors if isinstance(a, FieldBox)), None)
+    if box is not None:
+        question = box.query_one(".question").region
+        assert question.height > 0 and view.y <= question.y < view.bottom, f"question off screen: {where}"
+
+
+async def tab_through_section(pilot, screen: VisitScreen) -> set[str]:
+    """Tab from the section's first field to its last, checking each focused field is in view."""
+    seen: set[str] = set()
+    focusables = [w for w in screen.query_one("#form").query("*") if w.focusable and shown(w)]
+    assert pilot.app.focused is focusables[0], f"section {screen.section} opens on its first field"
+    for widget in focusables:
+        assert pilot.app.focused is widget, (screen.section, pilot.app.focused, widget)
+        await pilot.pause()
+        assert_in_view(screen, widget)
+        seen.add(getattr(widget, "field_key", widget.id or ""))
+        await pilot.press("tab")
+        await pilot.pause()
+    return seen
+
+
+async def test_every_field_of_every_section_is_in_view_with_its_question(oak_draft):
+    app = Reg44App(oak_draft)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_oak(pilot)
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        await pilot.press("1", "enter")
+        await pilot.pause(0.3)
+        reached: set[str] = set()
+        for section_id, _ in screen.sections:
+            assert screen.section == section_id
+            form = screen.query_one("#form")
+            assert form.scroll_y == 0, f"{section_id} opens at its top"
+            reached |= await tab_through_section(pilot, screen)
+            await pilot.press("ctrl+n")
+            await pilot.pause(0.2)
+        follow_ups = {"a:prone_holds", "a:restraint_injuries", "a:prn_justified", "a:return_interviews_offered"}
+        assert follow_ups <= reached, "follow-up questions are asked when their condition holds"
+
+
+async def test_added_rows_and_jumps_from_the_finalise_list_land_in_view(oak_draft):
+    app = Reg44App(oak_draft)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_oak(pilot)
+        for section, button, first_key in (("people", "#add-person", "p:{n}:role"),
+                                           ("opinion", "#add-rec", "r:{n}:text")):
+            await screen.show_section(section)
+            await pilot.pause()
+            for _ in range(3):
+                rows = len(screen.visit["people" if section == "people" else "recommendations"])
+                await focus_on(pilot, screen.query_one(button))
+                await pilot.press("enter")
+                await pilot.pause(0.3)
+                assert getattr(app.focused, "field_key", None) == first_key.format(n=rows)
+                assert_in_view(screen, app.focused)
+                await pilot.press("tab")
+                await pilot.pause()
+                assert_in_view(screen, app.focused)
+        await pilot.press("f5")
+        await pilot.pause(0.3)
+        gaps = list(screen._gaps)
+        assert gaps
+        jumped = set()
+        for index, gap in enumerate(gaps):
+            if gap.section in jumped or gap.field == "people":
+                continue
+            jumped.add(gap.section)
+            await screen.show_section("finalise")
+            await pilot.pause()
+            gap_list = screen.query_one("#gaps")
+            await focus_on(pilot, gap_list)
+            gap_list.highlighted = index
+            await pilot.press("enter")
+            await pilot.pause(0.3)
+            assert screen.section == gap.section
+            assert getattr(app.focused, "field_key", None) == gap.field
+            assert_in_view(screen, app.focused)
+        assert len(jumped) >= 4
+
+
+async def _set_every_choice_by_keys(pilot, screen: VisitScreen) -> dict[str, str]:
+    """Set every choice and yes/no field of every section through its keys; returns what each shows."""
+    shown_values: dict[str, str] = {}
+    for section_id, _ in screen.sections[:-1]:
+        await screen.show_section(section_id)
+        await pilot.pause()
+        for key, widget in list(screen.fields.items()):
+            if not isinstance(widget, (ChoiceField, YesNoField)) or not shown(widget):
+                continue
+            await focus_on(pilot, widget)
+            if isinstance(widget, YesNoField):
+                await pilot.press("y" if key.endswith(":seen") else "n")
+            else:
+                await pilot.press(str(min(len(widget.options), 9)))
+            await pilot.pause()
+            shown_values[key] = widget.value
+    return shown_values
+
+
+def _displayed(screen: VisitScreen) -> dict[str, str]:
+    return {k: w.value for k, w in screen.fields.items() if isinstance(w, (ChoiceField, YesNoField))}
+
+
+async def test_what_is_shown_is_what_is_saved_after_reload_and_read_only(oak_draft):
+    app = Reg44App(oak_draft)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_oak(pilot)
+        typed = await _set_every_choice_by_keys(pilot, screen)
+        assert len(typed) > 40 and any(k.endswith(":private") for k in typed)
+        assert screen.saver.flush(10)
+        await pilot.press("escape")
+        await pilot.pause()
+        saved = Store(oak_draft, readonly=True).draft("oak-house")
+        for key, value in typed.items():
+            assert editing.current_value(saved, key) == value, key
+        reopened = await open_oak(pilot)
+        for section_id, _ in reopened.sections[:-1]:
+            await reopened.show_section(section_id)
+            await pilot.pause()
+            for key, value in _displayed(reopened).items():
+                if key in typed:
+                    assert value == typed[key], f"{key}: shows {value!r}, saved {typed[key]!r}"
+        await pilot.press("escape")
+        await pilot.pause()
+    store = Store(oak_draft)
+    draft = store.draft("oak-house")
+    for rec in draft["recommendations"]:
+        rec["text"] = "Review the rota."
+    final = store.store_final(draft)
+    store.discard_draft("oak-house")
+    store.close()
+    app = Reg44App(oak_draft)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.push_screen(VisitScreen(final))
+        await pilot.pause(0.3)
+        readonly = app.screen
+        assert readonly.readonly
+        for section_id, _ in readonly.sections[:-1]:
+            await readonly.show_section(section_id)
+            await pilot.pause()
+            for key, value in _displayed(readonly).items():
+                if key in typed:
+                    assert value == typed[key], f"read-only {key}: shows {value!r}, saved {typed[key]!r}"
+
+
+async def test_focus_never_selects_a_note_and_ctrl_z_restores_it(one_home_with_notes):
+    data, draft = one_home_with_notes
+    app = Reg44App(data)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v")
+        await pilot.pause(0.3)
+        screen = app.screen
+        resumed = app.focused
+        assert isinstance(resumed, LineField) and resumed.value == "Quiet, calm house."
+        assert resumed.selection.is_empty and resumed.cursor_position == len(resumed.value)
+        await pilot.press("x")
+        await pilot.pause()
+        assert resumed.value == "Quiet, calm house.x", "the first key after resuming adds, never replaces"
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert resumed.value == "Quiet, calm house."
+        # Every kind of filled field, reached by tab: typing adds to it.
+        for key in ("n:staff_routines", "a:vacancies", "o:safeguarded:reasons"):
+            section = "opinion" if key.startswith("o:") else ("staffing" if key == "a:vacancies" else "liberty")
+            await screen.show_section(section, key)
+            widget = screen.fields[key]
+            for _ in range(50):  # the section focuses its field after the next refresh, later on a loaded machine
+                await pilot.pause()
+                if app.focused is widget:
+                    break
+            assert app.focused is widget, key
+            before = widget.text if isinstance(widget, NotesField) else widget.value
+            assert before, key
+            await pilot.press("7")
+            await pilot.pause()
+            after = widget.text if isinstance(widget, NotesField) else widget.value
+            assert after == before + "7", (key, after)
+            await pilot.press("ctrl+z")
+            await pilot.pause()
+            assert (widget.text if isinstance(widget, NotesField) else widget.value) == before, key
+        assert screen.saver.flush(10)
+    saved = Store(data, readonly=True).draft("test-home")
+    assert saved["notes"]["locked_doors"] == "Quiet, calm house."
+    assert saved["answers"]["vacancies"] == 2
+
+
+@pytest.fixture
+def one_home_with_notes(data_dir):
+    store = Store(data_dir)
+    add_home(store)
+    add_child(store, "test-home", "AB")
+    draft = store.start_visit("test-home", "2026-01-10")
+    checklist = store.checklist_for(draft)
+    for key, raw in (("n:locked_doors", "Quiet, calm house."), ("n:staff_routines", "Bedtimes are flexible."),
+                     ("a:vacancies", "2"), ("o:safeguarded:reasons", "Records are complete.")):
+        assert editing.apply(draft, checklist, key, raw) is None
+    draft["cursor"] = {"section": "liberty", "field": "n:locked_doors"}
+    store.save_draft(draft)
+    store.close()
+    return data_dir, draft
+
+
+async def test_follow_up_questions_appear_and_hide_with_their_condition(one_home_with_notes):
+    data, _ = one_home_with_notes
+    app = Reg44App(data)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v")
+        await pilot.pause(0.3)
+        screen = app.screen
+        await screen.show_section("restraint")
+        await pilot.pause()
+        follow = screen.fields["a:prone_holds"]
+        assert not shown(follow), "not asked while no restraint is recorded"
+        await focus_on(pilot, screen.fields["a:restraints"])
+        await pilot.press("2")
+        await pilot.pause()
+        assert shown(follow)
+        await focus_on(pilot, follow)
+        await pilot.press("y")
+        await pilot.pause(0.5)
+        screen.refresh_side()
+        label = str(screen.query_one("#sections").get_option("restraint").prompt)
+        assert "2/8" in label, label
+        await focus_on(pilot, screen.fields["a:restraints"])
+        await pilot.press("backspace", "0")
+        await pilot.pause(0.5)
+        assert not shown(follow), "hidden again when restraints is 0"
+        screen.refresh_side()
+        label = str(screen.query_one("#sections").get_option("restraint").prompt)
+        assert "1/1" in label, "hidden follow-ups are not counted"
+        assert not any(c["item"] == "prone_holds" for c in screen.all_concerns()), "nor raise concerns"
+        assert screen.saver.flush(10)
+    saved = Store(data, readonly=True).draft("test-home")
+    assert saved["answers"]["prone_holds"] == "yes", "an answer to a hidden follow-up is kept"
+    app = Reg44App(data)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.push_screen(VisitScreen({**saved, "status": "final"}))
+        await pilot.pause(0.3)
+        readonly = app.screen
+        await readonly.show_section("restraint")
+        await pilot.pause()
+        kept = readonly.fields["a:prone_holds"]
+        assert shown(kept) and kept.value == "yes", "a read-only visit shows the kept answer"
+        assert "not asked" in str(readonly.boxes["a:prone_holds"].query_one(".question").render())
+        assert not shown(readonly.fields["a:restraint_injuries"]), "an unanswered hidden follow-up stays hidden"
+
+
+async def test_discard_asks_then_removes_the_draft(one_home_with_notes):
+    data, _ = one_home_with_notes
+    app = Reg44App(data)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v")
+        await pilot.pause(0.3)
+        screen = app.screen
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen is screen and Store(data, readonly=True).draft("test-home") is not None
+        await pilot.press("ctrl+d", "y")
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, VisitScreen)
+    assert Store(data, readonly=True).draft("test-home") is None

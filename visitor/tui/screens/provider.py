@@ -1,0 +1,124 @@
+"""The provider's side of a visit: factual corrections to the shared draft, and responses to recommendations.
+
+The visitor enters what the provider sent: for a shared draft, each point of fact disputed and whether it
+was accepted (the visitor edits the draft themselves; nothing here rewrites their words); for each
+recommendation, the registered manager's response, the action and date, and the responsible
+individual's comment. Each save is one workflow operation.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Header, Label, Static
+
+from visitor import workflow
+from visitor.model import CORRECTION_OUTCOMES, PROVIDER_RESPONSES, standard_of
+from visitor.tui.widgets.footer import KeyFooter
+
+
+class ProviderScreen(Screen):
+    help_title = "Provider's check and response"
+    DEFAULT_CSS = "#provider-body { padding: 0 1; } #provider-body Label { margin-top: 1; }"
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="provider.back"),
+        Binding("r", "respond", "Response", id="provider.respond",
+                tooltip="Record the provider's response to the selected recommendation"),
+        Binding("c", "correct", "Correction", id="provider.correct",
+                tooltip="Record a point of fact the provider disputed in the shared draft"),
+    ]
+
+    def __init__(self, visit_id: str) -> None:
+        super().__init__()
+        self.visit_id = visit_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="provider-body"):
+            yield Static("", id="provider-title", markup=False)
+            yield Label("Recommendations and the provider's responses (r)")
+            yield DataTable(id="responses", cursor_type="row")
+            yield Label("Factual accuracy (c)")
+            yield Static("", id="corrections", markup=False)
+        yield KeyFooter()
+
+    def on_mount(self) -> None:
+        self.query_one("#responses", DataTable).add_columns("#", "Recommendation", "Standard", "Timescale",
+                                                           "Response", "By")
+        self.reload()
+
+    def reload(self) -> None:
+        self.visit = self.app.store.visit(self.visit_id)
+        self.sub_title = self.visit_id
+        shared = (self.visit.get("shared") or {}).get("on")
+        self.query_one("#provider-title", Static).update(
+            f"Visit of {self.visit['date']} · {self.visit['status']}"
+            + (f" · draft shared for factual accuracy on {shared}" if shared else ""))
+        table = self.query_one("#responses", DataTable)
+        table.clear()
+        responses = self.visit.get("responses", {})
+        for n, rec in enumerate(self.visit.get("recommendations", []), 1):
+            answer = responses.get(rec["id"], {})
+            table.add_row(str(n), Text(rec["text"][:50]), standard_of(rec) or "—", Text(rec.get("timescale", "")),
+                          answer.get("response", "none yet"), answer.get("by", ""), key=str(n))
+        corrections = self.visit.get("corrections", [])
+        if corrections:
+            text = "\n".join(f"{i}. {c['disputed']} — {c['outcome']}: {c['reason']}"
+                             + (f" (changed: {c['change']})" if c.get("change") else "")
+                             for i, c in enumerate(corrections, 1))
+        elif self.visit["status"] == "draft":
+            text = ("No corrections recorded. Share the draft first (export screen, ctrl+f)." if not shared
+                    else "No corrections recorded yet.")
+        else:
+            text = "No corrections were recorded before the visit was finalised."
+        self.query_one("#corrections", Static).update(text)
+
+    def action_respond(self) -> None:
+        from visitor.tui.screens.forms import FormScreen, Spec
+
+        table = self.query_one("#responses", DataTable)
+        if not table.row_count or not self.app.writable():
+            if not table.row_count:
+                self.notify("This visit made no recommendations.", severity="warning")
+            return
+        number = int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        rec = self.visit["recommendations"][number - 1]
+        current = self.visit.get("responses", {}).get(rec["id"], {})
+        specs = [Spec("response", "Registered manager's response", current.get("response", ""), PROVIDER_RESPONSES),
+                 Spec("action", "Action to be taken (or why it is not accepted)", current.get("action", ""),
+                      multiline=True),
+                 Spec("by", "By when (YYYY-MM-DD)", current.get("by", "")),
+                 Spec("ri_comment", "Responsible individual's comment", current.get("ri_comment", ""), multiline=True),
+                 Spec("received_on", "Date the response was received (YYYY-MM-DD)",
+                      current.get("received_on", self.app.today.isoformat()))]
+
+        def save(values: dict) -> dict:
+            return workflow.record_response(self.app.store, self.visit_id, number, values["response"],
+                                            values["action"], values["by"].strip(), values["ri_comment"],
+                                            values["received_on"].strip())
+
+        self.app.push_screen(FormScreen(f"Response to recommendation {number}", specs, save),
+                             lambda saved: saved and self.reload())
+
+    def action_correct(self) -> None:
+        from visitor.tui.screens.forms import FormScreen, Spec
+
+        if self.visit["status"] != "draft":
+            self.notify("Corrections of fact are recorded on the draft, before finalising; after that, add an "
+                        "addendum.", severity="warning")
+            return
+        if not self.app.writable():
+            return
+        specs = [Spec("disputed", "What the provider said was wrong", multiline=True),
+                 Spec("outcome", "Your decision", "", CORRECTION_OUTCOMES),
+                 Spec("reason", "Why", multiline=True),
+                 Spec("change", "What you changed in the draft (edit it yourself)", multiline=True)]
+
+        def save(values: dict) -> dict:
+            return workflow.record_correction(self.app.store, self.visit_id, values["disputed"], values["outcome"],
+                                              values["reason"], values["change"])
+
+        self.app.push_screen(FormScreen("A point of fact disputed", specs, save), lambda saved: saved and self.reload())
