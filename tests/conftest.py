@@ -63,3 +63,23 @@ def run_cli(*args: str, data: Path | None = None, env: dict | None = None, input
     full_env = {**os.environ, **(env or {})}
     cmd = [sys.executable, "-m", "visitor"] + (["--data", str(data)] if data else []) + list(args)
     return subprocess.run(cmd, capture_output=True, text=True, env=full_env, input=input_text, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory):
+    """A fast scratch folder for the crash tests' many trial copies (see tests/faults.py)."""
+    import shutil
+
+    from faults import scratch_folder
+
+    folder = scratch_folder(tmp_path_factory.mktemp("scratch"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def templates(scratch):
+    """Each crash-tested operation's starting folder, built once per module."""
+    from crash_templates import build_templates
+
+    return build_templates(scratch / "templates")

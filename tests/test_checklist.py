@@ -64,10 +64,77 @@ def test_answers_validate_per_kind():
 def test_concern_rules_and_manual_flags():
     cl = checklists.load_shipped()
     visit = {"answers": {"whistleblowing": 2, "locked_doors": "no", "premises": "poor"},
-             "child_answers": {"c1": {"seen_alone": "no"}, "c2": {"seen_alone": "yes"}},
+             "child_answers": {"c1": {"seen": "yes", "seen_alone": "no"}, "c2": {"seen": "yes", "seen_alone": "yes"}},
              "flagged": ["vacancies"], "notes": {"whistleblowing": "Raised by night staff."}}
     found = {c["key"]: c for c in cl.concerns(visit)}
     assert set(found) == {"whistleblowing", "premises", "seen_alone:c1", "vacancies"}
     assert found["whistleblowing"]["note"] == "Raised by night staff."
     assert found["seen_alone:c1"]["child_id"] == "c1"
     assert found["vacancies"]["manual"]
+
+
+FOLLOW = '[[sections]]\nid = "s"\ntitle = "S"\n' \
+    '[[sections.items]]\nid = "n"\nkind = "count"\nquestion = "How many?"\n' \
+    '[[sections.items]]\nid = "yn"\nkind = "yesno"\nquestion = "Any?"\n'
+
+
+@pytest.mark.parametrize("item, message", [
+    ('when = { item = "ghost", above = 0 }', "unknown item 'ghost'"),
+    ('when = { item = "n", equals = "no" }', "must use 'above' or 'below'"),
+    ('when = { item = "yn", above = 1 }', "must use its answers"),
+    ('when = { item = "yn", equals = "maybe" }', "must use its answers"),
+    ('when = { item = "n" }', "exactly one of"),
+    ('when = { item = "n", above = 0, below = 3 }', "exactly one of"),
+    ('when = { item = "n", above = 0, colour = 1 }', "unknown keys: colour"),
+    ('when = "n > 0"', "must name an 'item'"),
+])
+def test_follow_up_conditions_are_validated(tmp_path, item, message):
+    body = FOLLOW + f'[[sections.items]]\nid = "f"\nkind = "yesno"\nquestion = "Follow-up?"\n{item}\n'
+    with pytest.raises(ChecklistError, match=message):
+        checklists.load_file(_write(tmp_path, body))
+
+
+def test_follow_up_cycles_are_refused(tmp_path):
+    body = '[[sections]]\nid = "s"\ntitle = "S"\n' \
+        '[[sections.items]]\nid = "a"\nkind = "yesno"\nquestion = "A?"\nwhen = { item = "b", equals = "yes" }\n' \
+        '[[sections.items]]\nid = "b"\nkind = "yesno"\nquestion = "B?"\nwhen = { item = "a", equals = "yes" }\n'
+    with pytest.raises(ChecklistError, match="cycle: a → b → a"):
+        checklists.load_file(_write(tmp_path, body))
+
+
+def test_follow_up_applies_only_while_its_whole_chain_holds():
+    cl = checklists.load_shipped()
+    visit = {"answers": {"restraints": 0}, "child_answers": {"c1": {"seen": "yes", "seen_alone": "no"},
+                                                              "c2": {"seen": "no", "seen_alone": "no"}}}
+    assert not cl.applies(cl.item("prone_holds"), visit)
+    visit["answers"]["restraints"] = 2
+    assert cl.applies(cl.item("prone_holds"), visit)
+    why = cl.item("not_alone_next_time")
+    assert cl.applies(why, visit, "c1")
+    assert not cl.applies(why, visit, "c2"), "seen_alone does not apply to a child not seen, so neither does this"
+    visit["answers"]["prone_holds"] = "yes"
+    assert any(c["item"] == "prone_holds" for c in cl.concerns(visit))
+    visit["answers"]["restraints"] = 0
+    assert not any(c["item"] == "prone_holds" for c in cl.concerns(visit)), "a hidden item raises no concern"
+    assert not any(c["key"] == "seen_alone:c2" for c in cl.concerns(visit))
+
+
+def test_shipped_checklist_cites_private_interviews_as_44_2_a():
+    cl = checklists.load_shipped()
+    assert cl.version >= 2
+    for item_id in ("seen_alone", "consent"):
+        assert "44(2)(a)" in cl.item(item_id).ref
+    assert not any("44(3)" in i.ref for i in cl.items), "44(3) is about unannounced visits"
+
+
+def test_reg44_check_names_a_bad_condition(tmp_path, monkeypatch, store):
+    from visitor import check
+
+    folder = tmp_path / "lists"
+    folder.mkdir()
+    (folder / "mine.toml").write_text('id = "mine"\nversion = 1\ntitle = "T"\n' + FOLLOW +
+                                      '[[sections.items]]\nid = "f"\nkind = "yesno"\nquestion = "F?"\n'
+                                      'when = { item = "nope", above = 0 }\n')
+    monkeypatch.setattr(checklists, "shipped_folder", lambda: folder)
+    problems, _ = check.check_all(store)
+    assert any("mine.toml" in p and "unknown item 'nope'" in p for p in problems), problems

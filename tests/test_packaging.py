@@ -16,6 +16,7 @@ def test_wheel_contains_checklists(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "visitor/_checklists/closed-culture.toml" in names
     assert any(n.endswith("dashboard.tcss") for n in names)
+    assert "visitor/hub/migrations/0001_tables.sql" in names  # the hub schema ships with the code
 
 
 def test_checklist_lookup_falls_back_to_source_checkout():

@@ -16,6 +16,7 @@ KINDS = ("yesno", "count", "number", "percent", "choice", "text")
 YESNO = ("yes", "no", "not known")
 DEFAULT_CHECKLIST = "closed-culture"
 _RULE_KEYS = {"equals", "in", "above", "below", "message"}
+_WHEN_TESTS = {"equals", "in", "above", "below"}
 
 
 class ChecklistError(ValueError):
@@ -39,6 +40,7 @@ class Item:
     maximum: float = 100_000
     concern: dict | None = None
     better: str = "lower"
+    when: dict | None = None  # a follow-up: asked only when another item's answer matches (see README)
 
     @property
     def short(self) -> str:
@@ -49,7 +51,8 @@ class Item:
         what = f"answer to “{self.short}”"
         if self.kind == "yesno":
             text = value.strip().lower() if isinstance(value, str) else value
-            aliases = {"y": "yes", "n": "no", "k": "not known", "?": "not known", "unknown": "not known"}
+            aliases: dict[object, str] = {"y": "yes", "n": "no", "k": "not known", "?": "not known",
+                                          "unknown": "not known"}
             return model.choice(aliases.get(text, text), YESNO, what)
         if self.kind == "count":
             return model.whole_number(value, what, maximum=int(self.maximum))
@@ -62,23 +65,28 @@ class Item:
         return model.clean_text(value, what)
 
     def raises_concern(self, value: object) -> bool:
-        rule = self.concern
-        if not rule or value in (None, ""):
-            return False
-        if "equals" in rule and value == rule["equals"]:
-            return True
-        if "in" in rule and value in rule["in"]:
-            return True
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if "above" in rule and value > rule["above"]:
-                return True
-            if "below" in rule and value < rule["below"]:
-                return True
-        return False
+        return matches(self.concern, value)
 
     @property
     def concern_message(self) -> str:
         return (self.concern or {}).get("message") or f"Concern: {self.short}"
+
+
+def matches(rule: dict | None, value: object) -> bool:
+    """Whether an answer meets a rule's ``equals`` / ``in`` / ``above`` / ``below`` test (concerns and
+    follow-up conditions share it, so a condition reads exactly like a concern rule)."""
+    if not rule or value in (None, ""):
+        return False
+    if "equals" in rule and value == rule["equals"]:
+        return True
+    if "in" in rule and value in rule["in"]:
+        return True
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "above" in rule and value > rule["above"]:
+            return True
+        if "below" in rule and value < rule["below"]:
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -124,8 +132,31 @@ class Checklist:
     def child_items(self) -> tuple[Item, ...]:
         return tuple(i for i in self.items if i.per_child)
 
+    def applies(self, item: Item, visit: dict, child_id: str | None = None) -> bool:
+        """Whether ``item`` is asked in ``visit`` (for ``child_id`` if per child): an item with a ``when``
+        condition applies only while the item it depends on applies and its answer matches. A hidden
+        item is not asked and not counted, but an answer it already has is kept."""
+        seen: set[str] = set()
+        while item.when:
+            if item.id in seen:  # parse() refuses cycles; stay safe on a hand-edited snapshot
+                return False
+            seen.add(item.id)
+            try:
+                parent = self.item(item.when["item"])
+            except KeyError:
+                return False
+            if parent.per_child:
+                value = visit.get("child_answers", {}).get(child_id or "", {}).get(parent.id)
+            else:
+                value = visit.get("answers", {}).get(parent.id)
+            if not matches(item.when, value):
+                return False
+            item = parent
+        return True
+
     def concerns(self, visit: dict) -> list[dict]:
-        """Concerns the rules raise from a visit's answers, plus those the visitor flagged by hand."""
+        """Concerns the rules raise from a visit's answers, plus those the visitor flagged by hand.
+        Items hidden by their ``when`` condition raise none (they were not asked)."""
         found: list[dict] = []
         answers = visit.get("answers", {})
         notes = visit.get("notes", {})
@@ -134,8 +165,12 @@ class Checklist:
             if item.per_child:
                 for child_id, child_answers in visit.get("child_answers", {}).items():
                     key = f"{item.id}:{child_id}"
+                    if not self.applies(item, visit, child_id):
+                        continue
                     if item.raises_concern(child_answers.get(item.id)) or key in flagged:
                         found.append(_concern(key, item, notes.get(key, ""), child_id, key in flagged))
+                continue
+            if not self.applies(item, visit):
                 continue
             if item.raises_concern(answers.get(item.id)) or item.id in flagged:
                 found.append(_concern(item.id, item, notes.get(item.id, ""), None, item.id in flagged))
@@ -184,7 +219,56 @@ def parse(data: dict, source: str) -> Checklist:
         if not items:
             raise fail(f"section '{sec['id']}'", "has no items")
         sections.append(Section(sec["id"], sec["title"], sec.get("guidance", ""), tuple(items)))
+    _check_conditions([i for s in sections for i in s.items], fail)
     return Checklist(data["id"], data["version"], data["title"], tuple(sections), source, data)
+
+
+def _parse_when(when: object, kind: str, where: str, fail) -> dict:
+    if not isinstance(when, dict) or not isinstance(when.get("item"), str):
+        raise fail(where, "'when' must name an 'item' and give 'equals', 'in', 'above' or 'below'")
+    tests = set(when) & _WHEN_TESTS
+    unknown = set(when) - _WHEN_TESTS - {"item"}
+    if unknown:
+        raise fail(where, f"'when' has unknown keys: {', '.join(sorted(unknown))}")
+    if len(tests) != 1:
+        raise fail(where, "'when' needs exactly one of 'equals', 'in', 'above' or 'below'")
+    if "in" in when and not isinstance(when["in"], list):
+        raise fail(where, "'when.in' must be a list")
+    for key in ("above", "below"):
+        if key in when and (not isinstance(when[key], (int, float)) or isinstance(when[key], bool)):
+            raise fail(where, f"'when.{key}' must be a number")
+    return dict(when)
+
+
+def _check_conditions(items: list[Item], fail) -> None:
+    """Every ``when`` names a known item, fits that item's kind, and no chain of conditions loops."""
+    by_id = {i.id: i for i in items}
+    for item in items:
+        if not item.when:
+            continue
+        where = f"item '{item.id}'"
+        parent = by_id.get(item.when["item"])
+        if parent is None:
+            raise fail(where, f"'when' depends on an unknown item {item.when['item']!r}")
+        if parent.per_child and not item.per_child:
+            raise fail(where, f"a question asked once per visit cannot depend on the per-child item '{parent.id}'")
+        if parent.kind == "text":
+            raise fail(where, f"'when' cannot depend on the notes item '{parent.id}'")
+        allowed = YESNO if parent.kind == "yesno" else parent.options if parent.kind == "choice" else None
+        if allowed is not None:
+            wanted = [item.when["equals"]] if "equals" in item.when else item.when.get("in", [])
+            bad = [v for v in wanted if v not in allowed]
+            if bad or {"above", "below"} & set(item.when):
+                raise fail(where, f"'when' on '{parent.id}' must use its answers: {', '.join(allowed)}")
+        elif {"equals", "in"} & set(item.when):
+            raise fail(where, f"'when' on the numeric item '{parent.id}' must use 'above' or 'below'")
+    for item in items:
+        chain, current = [item.id], item
+        while current.when:
+            current = by_id[current.when["item"]]
+            if current.id in chain:
+                raise fail(f"item '{item.id}'", "'when' conditions form a cycle: " + " → ".join(chain + [current.id]))
+            chain.append(current.id)
 
 
 def _parse_item(raw: object, section: str, where: str, seen: set[str], fail) -> Item:
@@ -220,8 +304,9 @@ def _parse_item(raw: object, section: str, where: str, seen: set[str], fail) -> 
         raise fail(where, "only yes/no and numeric items can be trended as metrics")
     if raw.get("better", "lower") not in ("lower", "higher"):
         raise fail(where, "'better' must be 'lower' or 'higher'")
+    when = _parse_when(raw["when"], kind, where, fail) if "when" in raw else None
     known = {"id", "kind", "question", "guidance", "ref", "label", "options", "per_child", "metric", "rate",
-             "min", "max", "concern", "better"}
+             "min", "max", "concern", "better", "when"}
     unknown = set(raw) - known
     if unknown:
         raise fail(where, f"unknown keys: {', '.join(sorted(unknown))}")
@@ -230,7 +315,7 @@ def _parse_item(raw: object, section: str, where: str, seen: set[str], fail) -> 
         ref=raw.get("ref", ""), label=raw.get("label", ""), options=tuple(options),
         per_child=bool(raw.get("per_child")), metric=bool(raw.get("metric")), rate=bool(raw.get("rate")),
         minimum=raw.get("min", 0), maximum=raw.get("max", 100_000), concern=concern,
-        better=raw.get("better", "lower"),
+        better=raw.get("better", "lower"), when=when,
     )
 
 

@@ -69,37 +69,51 @@ def build(store: Store, *, force: bool = False, today: date | None = None) -> di
         existing = {h.id for h in store.homes()}
         if existing & {h.id for h in HOMES}:
             raise DemoExists("The demo homes are already there; nothing was changed.")
-    today = today or date.today()
-    store.set_profile(**PROFILE)
-    checklist = checklists.load_shipped()
-    days = _visit_days(today)
-    for home in HOMES:
-        store.add_home(Home(**home.to_dict()))
-        for index, (code, authority, comm, advocate, miles) in enumerate(CHILDREN[home.id]):
-            admitted = date(days[0].year - (1 if index % 2 else 2), 1 + index, 3)
-            store.add_child(home.id, Child(f"{home.id[:3]}-{code.lower()}", home.id, code, AUTHORITIES[authority],
-                                           comm, advocate, miles, admitted.isoformat()))
-        rng = random.Random(home.id)
-        for step, day in enumerate(days):
-            visit = store.start_visit(home.id, day.isoformat(), announced=step % 3 == 0)
-            _fill(store, visit, checklist, step, rng, drifting=home.id == "oak-house")
-            final = workflow.finalise(store, visit)
-            if step < len(days) - 1:  # earlier reports were sent; the latest is still to go
-                sent_on = (day + timedelta(days=9)).isoformat()
-                workflow.record_distribution(store, final["id"], "Ofsted (HMCI)", "ofsted", sent_on)
-                workflow.record_distribution(store, final["id"], home.provider, "provider", sent_on)
-    draft = store.start_visit("willow-lodge", today.isoformat(), announced=False)
-    draft["answers"].update({"registered_manager": "yes", "shifts_planned": 62, "shifts_below_planned": 1})
-    draft["cursor"] = {"section": "staffing", "field": "a:agency_share"}
-    store.save_draft(draft)
+    with store.transaction():  # the demo set lands whole or not at all
+        today = today or date.today()
+        store.set_profile(**PROFILE)
+        checklist = checklists.load_shipped()
+        days = _visit_days(today)
+        for home in HOMES:
+            store.add_home(Home(**home.to_dict()))
+            for index, (code, authority, comm, advocate, miles) in enumerate(CHILDREN[home.id]):
+                admitted = date(days[0].year - (1 if index % 2 else 2), 1 + index, 3)
+                store.add_child(home.id, Child(f"{home.id[:3]}-{code.lower()}", home.id, code, AUTHORITIES[authority],
+                                               comm, advocate, miles, admitted.isoformat()))
+            rng = random.Random(home.id)
+            for step, day in enumerate(days):
+                visit = store.start_visit(home.id, day.isoformat(), announced=step % 3 == 0)
+                _fill(store, visit, checklist, step, rng, drifting=home.id == "oak-house")
+                final = workflow.finalise(store, visit)
+                if step < len(days) - 1:  # earlier reports were sent; the latest is still to go
+                    sent_on = (day + timedelta(days=9)).isoformat()
+                    everyone = [r["key"] for r in workflow.required_recipients(store, final)]
+                    workflow.record_sent(store, final["id"], everyone, sent_on)
+                _respond(store, final, day, today, drifting=home.id == "oak-house")
+        draft = store.start_visit("willow-lodge", today.isoformat(), announced=False)
+        draft["answers"].update({"registered_manager": "yes", "shifts_planned": 62, "shifts_below_planned": 1})
+        draft["cursor"] = {"section": "staffing", "field": "a:agency_share"}
+        store.save_draft(draft)
     return {"homes": len(HOMES), "visits": len(HOMES) * len(days), "drafts": 1}
+
+
+def _respond(store: Store, final: dict, day: date, today: date, drifting: bool) -> None:
+    """The provider answers each recommendation within ten days — except, at the drifting home, the one
+    about restraint records, which is never answered (the flag for that shows in the demo)."""
+    received = min(day + timedelta(days=10), today).isoformat()
+    for number, rec in enumerate(final["recommendations"], 1):
+        if drifting and "restraint" in rec["text"]:
+            continue
+        workflow.record_response(store, final["id"], number, "accepted", "The deputy manager will see to it.",
+                                 (day + timedelta(days=28)).isoformat(), "Agreed; I will check at my next visit.",
+                                 received)
 
 
 def _fill(store: Store, visit: dict, checklist: checklists.Checklist, step: int, rng: random.Random,
           drifting: bool) -> None:
     p = step / (MONTHS - 1)
     small = lambda: rng.choice([0, 0, 0, 0, 1])  # noqa: E731 - a healthy home's noise
-    answers = {i.id: "yes" for i in checklist.items if i.kind == "yesno" and not i.per_child}
+    answers: dict[str, str | int] = {i.id: "yes" for i in checklist.items if i.kind == "yesno" and not i.per_child}
     answers.update({"locked_doors": "no", "restrictions": "no", "staff_routines": "no", "premises": "good"})
     for item in checklist.items:
         if item.kind == "count" and not item.per_child:
@@ -108,8 +122,9 @@ def _fill(store: Store, visit: dict, checklist: checklists.Checklist, step: int,
                     "agency_share": rng.choice([5, 8, 10, 12]), "longest_restraint_minutes": rng.choice([1, 2]),
                     "education_attendance": rng.choice([88, 92, 95]), "incidents_recorded": 4,
                     "hospital_attendances": rng.choice([0, 0, 1])})
-    answers.update(restraints=rng.choice([0, 1, 1, 2]), restraint_injuries=0, reg40_notifications=rng.choice([0, 1]))
-    answers["children_restrained"] = min(answers["restraints"], 2)
+    restraints = rng.choice([0, 1, 1, 2])
+    answers.update(restraints=restraints, restraint_injuries=0, reg40_notifications=rng.choice([0, 1]))
+    answers["children_restrained"] = min(restraints, 2)
     notes: dict[str, str] = {"outside_scrutiny": "Social workers and an advocate visited this month."}
     children = [c for c in store.children(visit["home_id"]) if c.resident_on(visit["date"])]
     child_answers = {}
