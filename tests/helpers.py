@@ -65,3 +65,20 @@ async def focus_on(pilot, widget) -> None:
         widget.focus()
         await pilot.pause()
     raise AssertionError(f"{widget!r} never took focus")
+
+
+def has_word(text: str, word: str) -> bool:
+    """True when ``word`` occurs in ``text`` not joined to a letter, digit or underscore on either side.
+
+    A literal scan with the boundary checked by hand: a regex that begins with a lookbehind is tried at
+    every position, seconds over a report's XML.
+    """
+    start = text.find(word)
+    while start != -1:
+        end = start + len(word)
+        before = text[start - 1] if start else " "
+        after = text[end] if end < len(text) else " "
+        if not (before.isalnum() or before == "_" or after.isalnum() or after == "_"):
+            return True
+        start = text.find(word, start + 1)
+    return False
