@@ -11,7 +11,7 @@ from docx2python import docx2python
 
 from conftest import run_cli
 from helpers import add_child, add_home, complete, has_word, monthly
-from visitor import workflow
+from visitor import trends, workflow
 from visitor.report import export
 from visitor.report.audience import Audience
 from visitor.report.build import build
@@ -192,17 +192,32 @@ def test_cli_export_prints_paths_and_checks_authority(demo_store, tmp_path):
     assert r.returncode == 2 and "Nowhere Council" in r.stderr
 
 
-def test_distribution_log_and_deadline(demo_store):
-    visit = latest(demo_store, "beech-view")
-    rule = demo_store.settings()["report_deadline"]
+def test_distribution_log_and_deadline(store):
+    add_home(store)
+    add_child(store, "test-home", "AA", "North Council")
+    add_child(store, "test-home", "BB", "South Council")
+    visit = workflow.finalise(store, complete(store, store.start_visit("test-home", monthly(1)[0])))
+    rule = store.settings()["report_deadline"]
     assert workflow.report_state(visit, rule).startswith(("due", "OVERDUE"))
-    workflow.record_distribution(demo_store, visit["id"], "Ofsted (HMCI)", "ofsted")
-    visit = demo_store.visit(visit["id"])
-    status = workflow.distribution_status(demo_store, visit)
+    workflow.record_distribution(store, visit["id"], "Ofsted (HMCI)", "ofsted")
+    visit = store.visit(visit["id"])
+    status = workflow.distribution_status(store, visit)
     assert workflow.report_state(visit, rule, status=status).startswith(f"1/{len(status.required)} sent, ")
-    workflow.record_sent(demo_store, visit["id"], [r["key"] for r in status.missing])
-    visit = demo_store.visit(visit["id"])
-    assert workflow.report_state(visit, rule, status=workflow.distribution_status(demo_store, visit)) == "sent"
+    workflow.record_sent(store, visit["id"], [r["key"] for r in status.missing])
+    visit = store.visit(visit["id"])
+    assert workflow.report_state(visit, rule, status=workflow.distribution_status(store, visit)) == "sent"
+
+
+def test_demo_leaves_one_copy_unsent_and_every_single_event_asked_about(demo_store):
+    """The demo shows a late copy at Beech View, and no healthy home carries stale single-event flags."""
+    visit = latest(demo_store, "beech-view")
+    status = workflow.distribution_status(demo_store, visit)
+    assert len(status.missing) == 1 and status.sent
+    for home in ("beech-view", "willow-lodge"):
+        assert not trends.open_flags(demo_store.flags(home)), home
+    resolved = [f for f in demo_store.flags("oak-house") if f.get("resolved")]
+    assert resolved and all(trends.is_enquiry_only(f) for f in resolved)
+    assert any(f["key"] == "safeguarding_events" for f in trends.open_flags(demo_store.flags("oak-house")))
     assert workflow.report_due("2026-02-10").isoformat() == "2026-02-28"
     assert workflow.report_due("2026-02-10", "days:7").isoformat() == "2026-02-17"
 

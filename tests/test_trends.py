@@ -319,13 +319,13 @@ def test_replay_gives_the_flags_stored_by_finalising_one_by_one(demo_store):
             sorted((f["key"], f["raised_on"], f["last_seen"]) for f in stored), home.id
 
 
-def test_loading_a_bundle_without_flags_gives_the_same_flags(demo_store, tmp_path):
+def test_loading_a_bundle_with_only_resolutions_gives_the_same_flags(demo_store, tmp_path):
     from visitor import bundle
     from visitor.store import Store
 
     data = bundle.dump(demo_store)
-    for entry in data["homes"]:
-        entry["flags"] = []
+    for entry in data["homes"]:  # keep only the visitor's own decisions (resolutions): the rest is replayed
+        entry["flags"] = [f for f in entry["flags"] if f.get("resolved")]
     target = Store(tmp_path / "other")
     bundle.load(target, data)
     for home in demo_store.homes():
@@ -344,8 +344,8 @@ def test_as_of_replays_what_the_visitor_saw(demo_store, data_dir):
     data = json.loads(result.stdout)
     assert data["as_of"] == dates[6] and data["version"] == 2
     assert all(f["raised_on"] <= dates[6] for f in data["flags"])
-    later = {f["key"] for f in demo_store.flags("oak-house") if f["raised_on"] > dates[6]}
-    assert later and not later & {f["key"] for f in data["flags"]}
+    later = {(f["key"], f["raised_on"]) for f in demo_store.flags("oak-house") if f["raised_on"] > dates[6]}
+    assert later and not later & {(f["key"], f["raised_on"]) for f in data["flags"]}
     bad = run_cli("trends", "oak-house", "--as-of", "someday", data=data_dir)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
 

@@ -452,8 +452,11 @@ class _Loader:
         for key in ("children", "visits", "flags", "erasures"):
             self.added[key] += len(plan[key])
         self.added["drafts"] += bool(plan["draft"])
-        if plan["visits"] and not (plan["new_home"] and plan["flags"]):
-            workflow.refresh_home(store, home.id)  # history grew here: its patterns are recomputed
+        # A new home whose bundle carries open flags carries what its history raised; one that carries only
+        # the visitor's resolutions (or nothing) is replayed with them, like a home whose history grew.
+        computed = any(not f.get("resolved") for f in plan["flags"])
+        if plan["visits"] and not (plan["new_home"] and computed):
+            workflow.refresh_home(store, home.id)
         elif plan["new_home"] or plan["flags"] or plan["draft"]:
             # a whole home with the flags its own history raised: kept as they are, only the summary is new
             store.save_summary(home.id, workflow.summarise(store, home.id))

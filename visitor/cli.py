@@ -566,7 +566,10 @@ def cmd_trends(store, args) -> int:
               f"{trends._num(now):>6}   {series.direction()}   {trends._num(base)}")
     open_ = {f["key"]: f for f in trends.open_flags(stored)}
     themes = trends.themes_of(stored)
-    print(f"\nPatterns of concern ({len(open_)} open, in {len(themes)} themes):")
+    if not open_:
+        print("\nNo open patterns of concern.")
+    else:
+        print(f"\nPatterns of concern ({len(open_)} open, in {len(themes)} theme{'s' if len(themes) != 1 else ''}):")
     for theme in themes:
         print(f"{'▲' if theme['severity'] == 'high' else '•'} {theme['headline']}")
         for key in theme["flags"]:

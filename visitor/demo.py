@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from visitor import checklist as checklists
 from visitor import workflow
+from visitor.trends import is_enquiry_only
 from visitor.model import RECORD_TYPES, Child, Home, ValidationError, open_recommendations
 from visitor.store import Store
 
@@ -40,6 +41,8 @@ CHILDREN = {
     "beech-view": [("ST", 2, "non-verbal", "non-instructed", 20), ("UV", 3, "verbal", "instructed", 5),
                    ("WX", 2, "verbal", "none", 9), ("YZ", 0, "limited verbal", "instructed", 40)],
 }
+ENQUIRY_ANSWER = ("Asked the manager how it was handled: it was recorded, reported to the placing authority "
+                  "and followed up; I read the records.")
 VIEWS = ["Said they like their room and the staff who take them swimming.",
          "Showed me their drawings; smiled when talking about home visits.",
          "Said “I want more time at the park”.",
@@ -85,16 +88,32 @@ def build(store: Store, *, force: bool = False, today: date | None = None) -> di
                 visit = store.start_visit(home.id, day.isoformat(), announced=step % 3 == 0)
                 _fill(store, visit, checklist, step, rng, drifting=home.id == "oak-house")
                 final = workflow.finalise(store, visit)
-                if step < len(days) - 1:  # earlier reports were sent; the latest is still to go
-                    sent_on = (day + timedelta(days=9)).isoformat()
-                    everyone = [r["key"] for r in workflow.required_recipients(store, final)]
-                    workflow.record_sent(store, final["id"], everyone, sent_on)
+                _send(store, final, day, today, last=step == len(days) - 1)
                 _respond(store, final, day, today, drifting=home.id == "oak-house")
+                if step < len(days) - 1:
+                    _enquire(store, home.id, day)
         draft = store.start_visit("willow-lodge", today.isoformat(), announced=False)
         draft["answers"].update({"registered_manager": "yes", "shifts_planned": 62, "shifts_below_planned": 1})
         draft["cursor"] = {"section": "staffing", "field": "a:agency_share"}
         store.save_draft(draft)
     return {"homes": len(HOMES), "visits": len(HOMES) * len(days), "drafts": 1}
+
+
+def _send(store: Store, final: dict, day: date, today: date, *, last: bool) -> None:
+    """Every report went to all its recipients nine days after the visit — except, for the latest visit at
+    Beech View, the copy for one placing authority, which the dashboard shows as late."""
+    everyone = [r["key"] for r in workflow.required_recipients(store, final)]
+    if last and final["home_id"] == "beech-view":
+        everyone = everyone[:-1]
+    workflow.record_sent(store, final["id"], everyone, min(day + timedelta(days=9), today).isoformat())
+
+
+def _enquire(store: Store, home_id: str, day: date) -> None:
+    """At each visit the visitor asked how each single event flagged (a police incident, a LADO referral…) was
+    handled, and closed those flags; at the drifting home each had an answer too, yet the pattern remains."""
+    for flag in store.flags(home_id):
+        if not flag.get("resolved") and is_enquiry_only(flag):
+            workflow.resolve_flag(store, home_id, flag["key"], ENQUIRY_ANSWER, on=day.isoformat())
 
 
 def _respond(store: Store, final: dict, day: date, today: date, drifting: bool) -> None:

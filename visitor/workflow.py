@@ -330,13 +330,14 @@ def summaries(store: Store) -> dict[str, dict]:
     return result
 
 
-def resolve_flag(store: Store, home_id: str, key: str, reason: str) -> dict:
+def resolve_flag(store: Store, home_id: str, key: str, reason: str, on: str | None = None) -> dict:
+    """Close an open flag with the visitor's reason, as at the home's latest visit (``on``: the day, default today)."""
     reason = clean_text(reason, "reason", required=True, limit=2000).strip()
     stored = store.flags(home_id)
     for record in stored:
         if record["key"] == key and not record.get("resolved"):
             visits = store.visits(home_id)
-            record["resolved"] = {"on": date.today().isoformat(), "reason": reason,
+            record["resolved"] = {"on": on or date.today().isoformat(), "reason": reason,
                                   "as_of": visits[-1]["date"] if visits else ""}
             with store.transaction():
                 store.save_flags(home_id, stored)
