@@ -302,6 +302,45 @@ def test_peers_from_the_hub_are_preferred_and_local_peers_need_enough_homes(stor
     assert workflow.references(store, "peer-0").peers("restraints", "2026-01-01") == (0.4, 12)
 
 
+def _home_with_visits(store, home_id, restraints, start="2026-01-10", setting="children's home"):
+    from tests.helpers import add_child, add_home
+
+    add_home(store, home_id, home_id.title(), setting_type=setting)
+    for n in range(5):
+        add_child(store, home_id, f"{home_id[:2].upper()}{n}")
+    store.snapshot_checklist(CL)
+    made = visits({"restraints": restraints}, start=date.fromisoformat(start), children=store.children(home_id))
+    store.import_visits(home_id, [{**v, "id": f"{home_id}@{v['date']}", "home_id": home_id, "status": "final",
+                                   "checklist_id": CL.id, "checklist_version": CL.version} for v in made])
+
+
+def test_a_change_in_one_home_refreshes_the_flags_of_the_peers_that_rest_on_it(store):
+    _home_with_visits(store, "alder", [5, 5, 5, 5])  # 1 a child a month: above peers at 0.2, not the reference
+    for name in ("birch", "cedar"):
+        _home_with_visits(store, name, [1, 1, 1, 1])
+        workflow.refresh_home(store, name)
+    _home_with_visits(store, "spruce", [5, 5, 5, 5], setting="short breaks")  # another type: never a peer
+    workflow.refresh_home(store, "spruce")
+    workflow.refresh_home(store, "alder")
+    assert not any("peers" in f.get("rules", []) for f in store.flags("alder")), "two peers are not enough"
+    spruce = store.flags("spruce")
+
+    _home_with_visits(store, "dogwood", [1, 1, 1, 1])
+    workflow.refresh_home(store, "dogwood")  # the third peer: alder's flags now rest on a pool of three
+    flag = next(f for f in store.flags("alder") if f["key"] == "restraints")
+    assert "peers" in flag["rules"] and "pooled rate of 3 other homes" in flag["evidence"]
+    assert store.flags("spruce") == spruce
+    for home in ("alder", "birch", "cedar", "dogwood"):
+        assert store.flags(home) == workflow.flags_as_of(store, home), home
+
+    later = {**store.visits("dogwood")[-1], "id": "dogwood@2026-09-01", "date": "2026-09-01"}
+    store.import_visits("dogwood", [later])
+    before = workflow.first_change(store.peer_rows()["dogwood"], workflow.peer_row(store, "dogwood"))
+    assert before == "2026-09-01"
+    assert workflow.refresh_peers(store, {"dogwood": before}) == [], "no home was visited since: nothing to redo"
+    assert workflow.first_change(store.peer_rows()["alder"], workflow.peer_row(store, "alder")) is None
+
+
 def test_no_children_resident_gives_no_rate():
     c = [Child("c0", "h", "K0", "C", admitted="2021-03-01").validate()]
     a = analyse("h", visits({"restraints": [4, 1]}, children=c), c, CL)

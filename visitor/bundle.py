@@ -264,6 +264,7 @@ class _Loader:
         self.names = {h.name.lower(): h.id for h in self.target.values()}
         self.seen: set[str] = set()
         self.added = {"homes": 0, "children": 0, "visits": 0, "drafts": 0, "flags": 0, "erasures": 0}
+        self.peers_changed: dict[str, str] = {}  # home -> first date its figures as a peer changed
 
     def _writing_store(self) -> Store:
         """The folder written to: a loader made without one (``validate``) only checks."""
@@ -456,7 +457,8 @@ class _Loader:
         # the visitor's resolutions (or nothing) is replayed with them, like a home whose history grew.
         computed = any(not f.get("resolved") for f in plan["flags"])
         if plan["visits"] and not (plan["new_home"] and computed):
-            workflow.refresh_home(store, home.id)
+            # its patterns are recomputed; its peers once, when every home is in
+            workflow.refresh_home(store, home.id, defer=self.peers_changed)
         elif plan["new_home"] or plan["flags"] or plan["draft"]:
             # a whole home with the flags its own history raised: kept as they are, only the summary is new
             store.save_summary(home.id, workflow.summarise(store, home.id))
@@ -518,6 +520,7 @@ def _run(store: Store, header: object, homes: Iterable[object]) -> dict:
         loader.write_checklists()
         for index, entry in enumerate(homes):
             loader.write(loader.home(index, entry))
+        workflow.refresh_peers(store, loader.peers_changed)
     return loader.added
 
 

@@ -177,19 +177,92 @@ def flags_as_of(store: Store, home_id: str, upto: str | None = None) -> list[dic
     return analysis.replay(store.flags(home_id), upto)
 
 
-def refresh_home(store: Store, home_id: str) -> dict:
-    """Recompute the flags visit by visit in date order, keep them, and refresh the summary."""
+def refresh_home(store: Store, home_id: str, *, defer: dict[str, str] | None = None) -> dict:
+    """Recompute the flags visit by visit in date order, keep them, and refresh the summary.
+
+    When this home's figures as a peer changed, the other homes of its setting type whose stored flags
+    could depend on them are refreshed too, in the same transaction (``refresh_peers``). A caller that
+    refreshes many homes passes a dict as ``defer``: the change is recorded there, and the caller calls
+    ``refresh_peers`` with it once at the end (one pass, not one per home)."""
     stored = store.flags(home_id)
+    changed: str | None = None
     with store.transaction():
         if store.visits(home_id):
             stored = _consideration_merge(store, home_id, stored, flags_as_of(store, home_id))
             store.save_flags(home_id, stored)
             row = peer_row(store, home_id)
             if row is not None:
-                store.save_peer_row(home_id, row)
+                changed = first_change(store.peer_rows().get(home_id), row)
+                if changed is not None:
+                    store.save_peer_row(home_id, row)
         summary = summarise(store, home_id, stored)
         store.save_summary(home_id, summary)
+        if changed is not None and defer is not None:
+            defer[home_id] = min(changed, defer.get(home_id, changed))
+        elif changed is not None:
+            refresh_peers(store, {home_id: changed})
     return summary
+
+
+def first_change(before: dict | None, after: dict) -> str | None:
+    """The earliest visit date from which a home's figures as a peer differ (None: unchanged).
+
+    Peers are pooled over the twelve months before each visit judged, so only visits of other homes
+    on or after this date can be judged differently."""
+    old_dates = before["dates"] if before else []
+    new_dates = after["dates"]
+    for j in range(max(len(old_dates), len(new_dates))):
+        if j >= len(old_dates):
+            return new_dates[j]
+        if j >= len(new_dates):
+            return old_dates[j]
+        assert before is not None  # old_dates is not empty
+        same = old_dates[j] == new_dates[j] and before["exposure"][j] == after["exposure"][j] and all(
+            (before["counts"].get(m) or [0.0] * (j + 1))[j] == (after["counts"].get(m) or [0.0] * (j + 1))[j]
+            for m in set(before["counts"]) | set(after["counts"]))
+        if not same:
+            return min(old_dates[j], new_dates[j])
+    return None
+
+
+def refresh_peers(store: Store, changed: dict[str, str]) -> list[str]:
+    """Refresh the homes whose stored flags may rest on peers that changed: ``changed`` maps each home
+    whose figures changed to the first date they differ (``first_change``). Returns the homes refreshed.
+
+    A home's flags are judged against the other homes of its setting type over the twelve months before
+    each of its visits, so a change dated D can alter only the flags of homes of that type (pooling the
+    local homes, not hub figures) with a visit on or after D. Finalising today's visit usually touches
+    none; a back-filled history or a loaded bundle touches those visited since. A home is left out when
+    it is the only one that changed: its own refresh already saw the new pool.
+    """
+    from visitor.analysis import references as refs
+
+    if not changed:
+        return []
+    hub = refs.validate_peer_rates(store.settings().get("peer_rates"))
+    homes = {h.id: h for h in store.homes()}
+    since: dict[str, str] = {}
+    movers: dict[str, set[str]] = {}
+    for home_id, day in changed.items():
+        kind = homes[home_id].setting_type
+        if kind not in hub:
+            since[kind] = min(day, since.get(kind, day))
+            movers.setdefault(kind, set()).add(home_id)
+    summaries = store.summaries()
+    refreshed = []
+    with store.transaction():
+        for home in homes.values():
+            day = since.get(home.setting_type)
+            if day is None or movers[home.setting_type] == {home.id}:
+                continue
+            last = (summaries.get(home.id) or {}).get("last_visit")
+            if last is None:
+                visits = store.visits(home.id)
+                last = visits[-1]["date"] if visits else ""
+            if last and last >= day:
+                refresh_home(store, home.id, defer={})  # its own figures are unchanged: no cascade
+                refreshed.append(home.id)
+    return refreshed
 
 
 def _response_days(store: Store) -> int:
