@@ -252,14 +252,14 @@ def refresh_peers(store: Store, changed: dict[str, str]) -> list[str]:
     refreshed = []
     with store.transaction():
         for home in homes.values():
-            day = since.get(home.setting_type)
-            if day is None or movers[home.setting_type] == {home.id}:
+            since_day = since.get(home.setting_type)
+            if since_day is None or movers[home.setting_type] == {home.id}:
                 continue
             last = (summaries.get(home.id) or {}).get("last_visit")
             if last is None:
                 visits = store.visits(home.id)
                 last = visits[-1]["date"] if visits else ""
-            if last and last >= day:
+            if last and last >= since_day:
                 refresh_home(store, home.id, defer={})  # its own figures are unchanged: no cascade
                 refreshed.append(home.id)
     return refreshed
