@@ -442,7 +442,7 @@ def test_fast_evaluation_meets_its_targets():
     concerning home flagged within 3 visits of its onset, at most 1 false flag per healthy home-year.
     The same set with the false-alarm probabilities made stricter misses homes, and made looser raises too
     many false flags: so the test fails when the engine loses sensitivity or specificity."""
-    from visitor import evaluate
+    from visitor import evaluate, scenarios
 
     def misses(figures):
         return {kind: f["homes"] - f["within_target"] for kind, f in figures["scenarios"].items()
@@ -453,9 +453,10 @@ def test_fast_evaluation_meets_its_targets():
     assert figures["false_flags_per_home_year"] <= evaluate.MAX_FALSE_PER_YEAR
     assert figures["targets_met"]
     blunt = Thresholds(reference_alpha=1e-4, combined_alpha=1e-4, cusum_alpha=1e-4)
-    assert misses(evaluate.evaluate([11], per_kind=6, thresholds=blunt)), "a blunter engine must miss homes"
+    concerning = tuple(k for k in scenarios.KINDS if k != "healthy")
+    assert misses(evaluate.evaluate([11], 6, blunt, concerning)), "a blunter engine must miss homes"
     loose = Thresholds(reference_alpha=0.02, combined_alpha=0.02, cusum_alpha=0.02)
-    assert evaluate.evaluate([11], per_kind=6, thresholds=loose)["false_flags_per_home_year"] > \
+    assert evaluate.evaluate([11], 6, loose, ("healthy",))["false_flags_per_home_year"] > \
         evaluate.MAX_FALSE_PER_YEAR, "a noisier engine must raise too many false flags"
 
 
