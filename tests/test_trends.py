@@ -341,6 +341,18 @@ def test_a_change_in_one_home_refreshes_the_flags_of_the_peers_that_rest_on_it(s
     assert workflow.first_change(store.peer_rows()["alder"], workflow.peer_row(store, "alder")) is None
 
 
+def test_a_loaded_bundle_judges_every_home_against_the_whole_pool(store):
+    from visitor import bundle as bundles
+    from visitor.bench import dataset
+
+    bundles.load(store, dataset.bundle(6, 14))  # six homes of one type: each a peer of the others
+    loaded = {h.id: store.flags(h.id) for h in store.homes()}
+    assert any("peers" in f["rules"] for flags in loaded.values() for f in flags)
+    for home in store.homes():
+        workflow.refresh_home(store, home.id)
+    assert {h.id: store.flags(h.id) for h in store.homes()} == loaded, "refreshing again changes nothing"
+
+
 def test_no_children_resident_gives_no_rate():
     c = [Child("c0", "h", "K0", "C", admitted="2021-03-01").validate()]
     a = analyse("h", visits({"restraints": [4, 1]}, children=c), c, CL)

@@ -177,13 +177,39 @@ def flags_as_of(store: Store, home_id: str, upto: str | None = None) -> list[dic
     return analysis.replay(store.flags(home_id), upto)
 
 
-def refresh_home(store: Store, home_id: str, *, defer: dict[str, str] | None = None) -> dict:
+def refresh_home(store: Store, home_id: str) -> dict:
     """Recompute the flags visit by visit in date order, keep them, and refresh the summary.
 
     When this home's figures as a peer changed, the other homes of its setting type whose stored flags
-    could depend on them are refreshed too, in the same transaction (``refresh_peers``). A caller that
-    refreshes many homes passes a dict as ``defer``: the change is recorded there, and the caller calls
-    ``refresh_peers`` with it once at the end (one pass, not one per home)."""
+    could rest on them are refreshed too, in the same transaction (``refresh_peers``)."""
+    with store.transaction():
+        summary, changed = _refresh(store, home_id)
+        if changed is not None:
+            refresh_peers(store, {home_id: changed}, done={home_id})
+    return summary
+
+
+def refresh_homes(store: Store, home_ids: list[str], pooled: list[str] | None = None) -> None:
+    """Refresh many homes at once (a load, a benchmark build): the figures as a peer of every home in
+    ``pooled`` (default: ``home_ids``) are saved first, so each home is judged once against the whole
+    pool rather than against the homes that happened to come before it; then the other homes that rest
+    on the figures that changed."""
+    with store.transaction():
+        saved = store.peer_rows()
+        changed = {}
+        for home_id in dict.fromkeys([*(pooled or []), *home_ids]):
+            row = peer_row(store, home_id)
+            if row is not None and (day := first_change(saved.get(home_id), row)) is not None:
+                store.save_peer_row(home_id, row)
+                changed[home_id] = day
+        for home_id in home_ids:
+            _refresh(store, home_id)
+            store.spill(home_id)  # memory stays flat however many homes
+        refresh_peers(store, changed, done=set(home_ids))
+
+
+def _refresh(store: Store, home_id: str) -> tuple[dict, str | None]:
+    """One home's flags, figures as a peer and summary: (summary, first date its figures changed)."""
     stored = store.flags(home_id)
     changed: str | None = None
     with store.transaction():
@@ -197,11 +223,7 @@ def refresh_home(store: Store, home_id: str, *, defer: dict[str, str] | None = N
                     store.save_peer_row(home_id, row)
         summary = summarise(store, home_id, stored)
         store.save_summary(home_id, summary)
-        if changed is not None and defer is not None:
-            defer[home_id] = min(changed, defer.get(home_id, changed))
-        elif changed is not None:
-            refresh_peers(store, {home_id: changed})
-    return summary
+    return summary, changed
 
 
 def first_change(before: dict | None, after: dict) -> str | None:
@@ -225,15 +247,15 @@ def first_change(before: dict | None, after: dict) -> str | None:
     return None
 
 
-def refresh_peers(store: Store, changed: dict[str, str]) -> list[str]:
+def refresh_peers(store: Store, changed: dict[str, str], done: set[str] | frozenset = frozenset()) -> list[str]:
     """Refresh the homes whose stored flags may rest on peers that changed: ``changed`` maps each home
-    whose figures changed to the first date they differ (``first_change``). Returns the homes refreshed.
+    whose figures changed to the first date they differ (``first_change``); homes in ``done`` were
+    refreshed against the new pool already. Returns the homes refreshed.
 
     A home's flags are judged against the other homes of its setting type over the twelve months before
     each of its visits, so a change dated D can alter only the flags of homes of that type (pooling the
     local homes, not hub figures) with a visit on or after D. Finalising today's visit usually touches
-    none; a back-filled history or a loaded bundle touches those visited since. A home is left out when
-    it is the only one that changed: its own refresh already saw the new pool.
+    none; a back-filled history or a loaded bundle touches the homes of its type visited since.
     """
     from visitor.analysis import references as refs
 
@@ -242,25 +264,24 @@ def refresh_peers(store: Store, changed: dict[str, str]) -> list[str]:
     hub = refs.validate_peer_rates(store.settings().get("peer_rates"))
     homes = {h.id: h for h in store.homes()}
     since: dict[str, str] = {}
-    movers: dict[str, set[str]] = {}
     for home_id, day in changed.items():
         kind = homes[home_id].setting_type
         if kind not in hub:
             since[kind] = min(day, since.get(kind, day))
-            movers.setdefault(kind, set()).add(home_id)
     summaries = store.summaries()
     refreshed = []
     with store.transaction():
         for home in homes.values():
             since_day = since.get(home.setting_type)
-            if since_day is None or movers[home.setting_type] == {home.id}:
+            if since_day is None or home.id in done:
                 continue
             last = (summaries.get(home.id) or {}).get("last_visit")
             if last is None:
                 visits = store.visits(home.id)
                 last = visits[-1]["date"] if visits else ""
             if last and last >= since_day:
-                refresh_home(store, home.id, defer={})  # its own figures are unchanged: no cascade
+                _refresh(store, home.id)  # its own figures are unchanged: nothing further to redo
+                store.spill(home.id)
                 refreshed.append(home.id)
     return refreshed
 
