@@ -353,6 +353,20 @@ def test_a_loaded_bundle_judges_every_home_against_the_whole_pool(store):
     assert {h.id: store.flags(h.id) for h in store.homes()} == loaded, "refreshing again changes nothing"
 
 
+def test_exposure_counts_the_days_each_child_was_resident():
+    from visitor.analysis.series import child_months
+
+    stay = Child("c0", "h", "K0", "C", admitted="2019-01-01").validate()
+    left = Child("c1", "h", "K1", "C", admitted="2019-01-01", left="2021-02-06").validate()  # 3 days before
+    came = Child("c2", "h", "K2", "C", admitted="2021-01-30").validate()  # 10 days before
+    assert child_months([stay], "2021-02-09", "2021-01-10") == 1.0
+    assert child_months([stay, left, came], "2021-02-09", "2021-01-10") == (30 + 27 + 11) / 30
+    assert child_months([stay], "2021-02-09", None) == 1.0, "the first visit covers 30 days"
+    a = analyse("h", visits({"restraints": [2, 6]}, children=[stay, left]), [stay, left], CL)
+    point = a.series["restraints"].points[1]
+    assert a.residents[1] == 1 and point.exposure == (30 + 27) / 30, "the child who left counts for 27 days"
+
+
 def test_no_children_resident_gives_no_rate():
     c = [Child("c0", "h", "K0", "C", admitted="2021-03-01").validate()]
     a = analyse("h", visits({"restraints": [4, 1]}, children=c), c, CL)

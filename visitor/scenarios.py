@@ -6,7 +6,8 @@ arrive, and some visits come 2–3 months apart. Counts are Poisson draws: a hea
 1.1 times the reference rates; in a concerning home the closed-culture measures (restraint, injuries,
 PRN, allegations, whistleblowing, LADO, Reg 40, A&E, complaints from parents and authorities) run at a
 multiple of its own healthy level (high from the start: 3–6 times the reference rate), while missing
-and police stay as they were.
+and police stay as they were. Events come from the children while they are resident: a visit's mean is
+the rate times its child-months (``series.child_months``), so a child who left mid-period contributed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from visitor.analysis.references import default_rates
+from visitor.analysis.series import child_months
 from visitor.model import Child
 
 KINDS = ("healthy", "high_start", "slow_rise", "step", "spike")
@@ -92,14 +94,12 @@ def _home(rng: random.Random, home_id: str, kind: str, sizes: tuple[int, ...] = 
     expected: list[float] = []
     if_healthy: list[float] = []
     for i, when in enumerate(days):
-        resident = sum(1 for c in children if c.resident_on(when.isoformat()))
-        covered = (when - previous).days if previous else 30
+        exposure = child_months(children, when.isoformat(), previous.isoformat() if previous else None)
         answers = {}
         for measure, rate in rates.items():
             factor = factors[i] if measure in CLOSED_CULTURE else 1.0
-            answers[measure] = poisson(rng, rate * factor * resident * covered / 30)
+            answers[measure] = poisson(rng, rate * factor * exposure)  # from the children there, while there
         answers["complaints_self_investigated"] = 0
-        exposure = resident * covered / 30
         expected.append(sum(rates[m] * factors[i] * exposure for m in CLOSED_CULTURE if m in rates))
         if_healthy.append(sum(rates[m] * exposure for m in CLOSED_CULTURE if m in rates))
         visit_id = f"{home_id}@{when.isoformat()}"

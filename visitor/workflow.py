@@ -126,7 +126,7 @@ _POOLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def peer_row(store: Store, home_id: str) -> dict | None:
     """One home's event counts and exposure as prefix sums per visit: what pooling it as a peer needs."""
     from visitor.analysis import references as refs
-    from visitor.analysis.series import FIRST_VISIT_DAYS
+    from visitor.analysis.series import child_months
 
     visits = store.visits(home_id)
     if not visits:
@@ -135,12 +135,10 @@ def peer_row(store: Store, home_id: str) -> dict | None:
     events = set(refs.DEFAULT_RATES["default"])
     points, previous = [], None
     for visit in visits:
-        resident = sum(1 for c in children if c.resident_on(visit["date"]))
-        covered = (parse_date(visit["date"]) - parse_date(previous)).days if previous else FIRST_VISIT_DAYS
         answers = visit.get("answers", {})
         counts = {m: answers[m] for m in events if isinstance(answers.get(m), (int, float))
                   and not isinstance(answers.get(m), bool)}
-        points.append((visit["date"], resident * covered / 30, counts))
+        points.append((visit["date"], child_months(children, visit["date"], previous), counts))
         previous = visit["date"]
     peer = refs.peer_home(points)
     return {"home_id": home_id, "setting_type": store.home(home_id).setting_type, "dates": peer.dates,
