@@ -266,6 +266,18 @@ def test_weak_signals_add_up_to_one_combined_flag():
     assert flag.theme == "notifications" and flag.severity == "high"
 
 
+def test_restrictive_practice_in_all_its_forms_adds_up():
+    c = kids(4)
+    series = {"restraints": [5, 5, 5], "prn_behaviour": [2, 2, 2], "restraint_injuries": [1, 1, 1], "seclusion": [0, 0, 0]}
+    a = analyse("h", visits(series, children=c), c, CL)
+    tested = {f.key for f in a.flags if trends.is_statistical(f) and f.key != "restrictive_practice"}
+    assert not tested & set(series), "restraint, PRN and injuries each stay below their own threshold"
+    flag = next(f for f in a.flags if f.key == "restrictive_practice")
+    assert flag.evidence.startswith("24 restrictive-practice events at the last 3 visits")
+    assert "(restraints 15, injuries 3, PRN for behaviour 6) against 10.4 expected at the reference rates" in flag.evidence
+    assert flag.theme == "restraint"
+
+
 def test_reference_rates_can_be_overridden_and_are_named(demo_store):
     from visitor.analysis.references import build
 
@@ -288,6 +300,71 @@ def test_peers_from_the_hub_are_preferred_and_local_peers_need_enough_homes(stor
     assert refs.peers("restraints", "2026-01-01") is None, "no visits: no peers"
     store.save_settings({**store.settings(), "peer_rates": {"children's home": {"homes": 12, "rates": {"restraints": 0.4}}}})
     assert workflow.references(store, "peer-0").peers("restraints", "2026-01-01") == (0.4, 12)
+
+
+def _home_with_visits(store, home_id, restraints, start="2026-01-10", setting="children's home"):
+    from tests.helpers import add_child, add_home
+
+    add_home(store, home_id, home_id.title(), setting_type=setting)
+    for n in range(5):
+        add_child(store, home_id, f"{home_id[:2].upper()}{n}")
+    store.snapshot_checklist(CL)
+    made = visits({"restraints": restraints}, start=date.fromisoformat(start), children=store.children(home_id))
+    store.import_visits(home_id, [{**v, "id": f"{home_id}@{v['date']}", "home_id": home_id, "status": "final",
+                                   "checklist_id": CL.id, "checklist_version": CL.version} for v in made])
+
+
+def test_a_change_in_one_home_refreshes_the_flags_of_the_peers_that_rest_on_it(store):
+    _home_with_visits(store, "alder", [5, 5, 5, 5])  # 1 a child a month: above peers at 0.2, not the reference
+    for name in ("birch", "cedar"):
+        _home_with_visits(store, name, [1, 1, 1, 1])
+        workflow.refresh_home(store, name)
+    _home_with_visits(store, "spruce", [5, 5, 5, 5], setting="short breaks")  # another type: never a peer
+    workflow.refresh_home(store, "spruce")
+    workflow.refresh_home(store, "alder")
+    assert not any("peers" in f.get("rules", []) for f in store.flags("alder")), "two peers are not enough"
+    spruce = store.flags("spruce")
+
+    _home_with_visits(store, "dogwood", [1, 1, 1, 1])
+    workflow.refresh_home(store, "dogwood")  # the third peer: alder's flags now rest on a pool of three
+    flag = next(f for f in store.flags("alder") if f["key"] == "restraints")
+    assert "peers" in flag["rules"] and "pooled rate of 3 other homes" in flag["evidence"]
+    assert store.flags("spruce") == spruce
+    for home in ("alder", "birch", "cedar", "dogwood"):
+        assert store.flags(home) == workflow.flags_as_of(store, home), home
+
+    later = {**store.visits("dogwood")[-1], "id": "dogwood@2026-09-01", "date": "2026-09-01"}
+    store.import_visits("dogwood", [later])
+    before = workflow.first_change(store.peer_rows()["dogwood"], workflow.peer_row(store, "dogwood"))
+    assert before == "2026-09-01"
+    assert workflow.refresh_peers(store, {"dogwood": before}) == [], "no home was visited since: nothing to redo"
+    assert workflow.first_change(store.peer_rows()["alder"], workflow.peer_row(store, "alder")) is None
+
+
+def test_a_loaded_bundle_judges_every_home_against_the_whole_pool(store):
+    from visitor import bundle as bundles
+    from visitor.bench import dataset
+
+    bundles.load(store, dataset.bundle(6, 14))  # six homes of one type: each a peer of the others
+    loaded = {h.id: store.flags(h.id) for h in store.homes()}
+    assert any("peers" in f["rules"] for flags in loaded.values() for f in flags)
+    for home in store.homes():
+        workflow.refresh_home(store, home.id)
+    assert {h.id: store.flags(h.id) for h in store.homes()} == loaded, "refreshing again changes nothing"
+
+
+def test_exposure_counts_the_days_each_child_was_resident():
+    from visitor.analysis.series import child_months
+
+    stay = Child("c0", "h", "K0", "C", admitted="2019-01-01").validate()
+    left = Child("c1", "h", "K1", "C", admitted="2019-01-01", left="2021-02-06").validate()  # 3 days before
+    came = Child("c2", "h", "K2", "C", admitted="2021-01-30").validate()  # 10 days before
+    assert child_months([stay], "2021-02-09", "2021-01-10") == 1.0
+    assert child_months([stay, left, came], "2021-02-09", "2021-01-10") == (30 + 27 + 11) / 30
+    assert child_months([stay], "2021-02-09", None) == 1.0, "the first visit covers 30 days"
+    a = analyse("h", visits({"restraints": [2, 6]}, children=[stay, left]), [stay, left], CL)
+    point = a.series["restraints"].points[1]
+    assert a.residents[1] == 1 and point.exposure == (30 + 27) / 30, "the child who left counts for 27 days"
 
 
 def test_no_children_resident_gives_no_rate():
@@ -387,14 +464,26 @@ def test_trends_json_is_stable(demo_store):
 
 
 def test_fast_evaluation_meets_its_targets():
-    from visitor import evaluate
+    """The issue's targets on a small seeded set (all four kinds of concerning home, all sizes): every
+    concerning home flagged within 3 visits of its onset, at most 1 false flag per healthy home-year.
+    The same set with the false-alarm probabilities made stricter misses homes, and made looser raises too
+    many false flags: so the test fails when the engine loses sensitivity or specificity."""
+    from visitor import evaluate, scenarios
 
-    figures = evaluate.evaluate([11], per_kind=4)
+    def misses(figures):
+        return {kind: f["homes"] - f["within_target"] for kind, f in figures["scenarios"].items()
+                if f["within_target"] < f["homes"]}
+
+    figures = evaluate.evaluate([11], per_kind=6)
+    assert not misses(figures), misses(figures)
     assert figures["false_flags_per_home_year"] <= evaluate.MAX_FALSE_PER_YEAR
-    high = figures["scenarios"]["high_start"]
-    assert high["within_target"] == high["homes"]
-    for kind, f in figures["scenarios"].items():
-        assert f["within_target"] >= 0.75 * f["homes"], kind
+    assert figures["targets_met"]
+    blunt = Thresholds(reference_alpha=1e-4, combined_alpha=1e-4, cusum_alpha=1e-4)
+    concerning = tuple(k for k in scenarios.KINDS if k != "healthy")
+    assert misses(evaluate.evaluate([11], 6, blunt, concerning)), "a blunter engine must miss homes"
+    loose = Thresholds(reference_alpha=0.02, combined_alpha=0.02, cusum_alpha=0.02)
+    assert evaluate.evaluate([11], 6, loose, ("healthy",))["false_flags_per_home_year"] > \
+        evaluate.MAX_FALSE_PER_YEAR, "a noisier engine must raise too many false flags"
 
 
 def test_local_peers_pool_other_homes_of_the_type_within_twelve_months():

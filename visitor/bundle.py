@@ -264,6 +264,8 @@ class _Loader:
         self.names = {h.name.lower(): h.id for h in self.target.values()}
         self.seen: set[str] = set()
         self.added = {"homes": 0, "children": 0, "visits": 0, "drafts": 0, "flags": 0, "erasures": 0}
+        self.grown: list[str] = []  # homes whose history grew: refreshed once every home is in
+        self.pooled: list[str] = []  # homes with visits written: their figures as peers are saved then
 
     def _writing_store(self) -> Store:
         """The folder written to: a loader made without one (``validate``) only checks."""
@@ -452,11 +454,13 @@ class _Loader:
         for key in ("children", "visits", "flags", "erasures"):
             self.added[key] += len(plan[key])
         self.added["drafts"] += bool(plan["draft"])
+        if plan["visits"]:
+            self.pooled.append(home.id)
         # A new home whose bundle carries open flags carries what its history raised; one that carries only
         # the visitor's resolutions (or nothing) is replayed with them, like a home whose history grew.
         computed = any(not f.get("resolved") for f in plan["flags"])
         if plan["visits"] and not (plan["new_home"] and computed):
-            workflow.refresh_home(store, home.id)
+            self.grown.append(home.id)  # its patterns are recomputed at the end, against every home loaded
         elif plan["new_home"] or plan["flags"] or plan["draft"]:
             # a whole home with the flags its own history raised: kept as they are, only the summary is new
             store.save_summary(home.id, workflow.summarise(store, home.id))
@@ -518,6 +522,7 @@ def _run(store: Store, header: object, homes: Iterable[object]) -> dict:
         loader.write_checklists()
         for index, entry in enumerate(homes):
             loader.write(loader.home(index, entry))
+        workflow.refresh_homes(store, loader.grown, loader.pooled)
     return loader.added
 
 

@@ -4,7 +4,8 @@ Every home is replayed visit by visit, as the visitor would have met it. For eac
 home it prints the detection delay (visits from the onset to the first statistical flag: 0 means
 flagged at the onset visit) and, for healthy homes, the false flags per home-year — statistical flags
 apart from single events that each warrant enquiry (one whistleblowing concern, one LADO referral),
-which are counted separately. The last line is the same as JSON. Targets (issue 12): every concerning
+which are counted separately; and the ceiling: how many the best test there could be (``ceiling``) catches
+in time at the same false-alarm probability. The last line is the same as JSON. Targets (issue 12): every concerning
 home flagged within 3 visits of its onset (delay ≤ 2), at most 1 false flag per healthy home-year.
 """
 
@@ -16,7 +17,7 @@ import sys
 from statistics import median
 
 from visitor import scenarios, trends
-from visitor.analysis import history
+from visitor.analysis import history, stats
 from visitor.analysis.references import build as build_references
 from visitor.checklist import load_shipped
 
@@ -43,19 +44,44 @@ def replay_home(home: scenarios.ScenarioHome, checklist, thresholds) -> dict:
     return {"detected": detected, "statistical": statistical, "enquiry": enquiry}
 
 
-def evaluate(seeds: list[int], per_kind: int = 12, thresholds=None) -> dict:
+def ceiling(home: scenarios.ScenarioHome, alpha: float) -> tuple[bool, int]:
+    """What the best test there could be would achieve on this home: (caught within target, alarms).
+
+    It knows what the engine cannot — the generator's own healthy means and which measures rise
+    together — so the sum of those measures against their healthy mean is the most powerful test of a
+    common rise (Neyman–Pearson, for Poisson counts). Windows of the last 1–3 visits, as the engine's;
+    an alarm is a visit at which any window falls below ``alpha``. A concerning home this test misses
+    within 3 visits cannot be caught by any engine at that false-alarm probability.
+    """
+    observed = [sum(v["answers"].get(m, 0) for m in scenarios.CLOSED_CULTURE) for v in home.visits]
+    alarms = []
+    for i in range(len(observed)):
+        fired = False
+        for start in range(i, max(i - 3, -1), -1):
+            mean = sum(home.expected_if_healthy[start: i + 1])
+            if mean > 0 and stats.poisson_sf(sum(observed[start: i + 1]), mean) < alpha:
+                fired = True
+        alarms.append(fired)
+    caught = home.onset is not None and any(alarms[home.onset: home.onset + MAX_DELAY + 1])
+    return caught, sum(alarms)
+
+
+def evaluate(seeds: list[int], per_kind: int = 12, thresholds=None, kinds: tuple[str, ...] = scenarios.KINDS) -> dict:
+    """The figures for the homes of ``kinds`` (default all) generated from each seed."""
     checklist = load_shipped()
     thresholds = thresholds or trends.Thresholds()
-    delays: dict[str, list[int | None]] = {k: [] for k in scenarios.KINDS if k != "healthy"}
+    delays: dict[str, list[int | None]] = {k: [] for k in kinds if k != "healthy"}
+    best: dict[str, int] = {k: 0 for k in delays}  # caught in time by the best test there could be
     false_flags = enquiries = years = 0.0
     for seed in seeds:
-        for home in scenarios.generate(seed, per_kind):
+        for home in (h for h in scenarios.generate(seed, per_kind) if h.kind in kinds):
             result = replay_home(home, checklist, thresholds)
             if home.kind == "healthy":
                 false_flags += result["statistical"]
                 enquiries += result["enquiry"]
                 years += home.years
             else:
+                best[home.kind] += ceiling(home, thresholds.reference_alpha)[0]
                 found = result["detected"]
                 delays[home.kind].append(None if found is None else found - home.onset)
     per_kind_figures = {}
@@ -65,6 +91,7 @@ def evaluate(seeds: list[int], per_kind: int = 12, thresholds=None) -> dict:
             "homes": len(found), "detected": len(hits),
             "within_target": sum(1 for d in hits if d <= MAX_DELAY),
             "median_delay": median(hits) if hits else None, "max_delay": max(hits) if hits else None,
+            "ceiling": best[kind],
         }
     false_rate = false_flags / years if years else 0.0
     met = all(f["within_target"] == f["homes"] for f in per_kind_figures.values()) and false_rate <= MAX_FALSE_PER_YEAR
@@ -79,11 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--homes", type=int, default=12, help="homes per concerning kind (healthy: twice)")
     args = parser.parse_args(argv)
     figures = evaluate(args.seed or [1, 2, 3], args.homes)
-    print(f"{'scenario':12} {'homes':>5} {'flagged':>7} {'≤' + str(MAX_DELAY) + ' visits':>9} {'median':>6} {'max':>4}")
+    print(f"{'scenario':12} {'homes':>5} {'flagged':>7} {'≤' + str(MAX_DELAY) + ' visits':>9} {'median':>6} {'max':>4} "
+          f"{'ceiling':>7}")
     for kind, f in figures["scenarios"].items():
         print(f"{kind:12} {f['homes']:>5} {f['detected']:>7} {f['within_target']:>9} "
               f"{'–' if f['median_delay'] is None else f['median_delay']:>6} "
-              f"{'–' if f['max_delay'] is None else f['max_delay']:>4}")
+              f"{'–' if f['max_delay'] is None else f['max_delay']:>4} {f['ceiling']:>7}")
     print(f"healthy: {figures['false_flags_per_home_year']} false flags per home-year over "
           f"{figures['healthy_home_years']} home-years; single-event enquiry flags "
           f"{figures['enquiry_flags_per_home_year']} per home-year")

@@ -6,17 +6,19 @@ arrive, and some visits come 2–3 months apart. Counts are Poisson draws: a hea
 1.1 times the reference rates; in a concerning home the closed-culture measures (restraint, injuries,
 PRN, allegations, whistleblowing, LADO, Reg 40, A&E, complaints from parents and authorities) run at a
 multiple of its own healthy level (high from the start: 3–6 times the reference rate), while missing
-and police stay as they were.
+and police stay as they were. Events come from the children while they are resident: a visit's mean is
+the rate times its child-months (``series.child_months``), so a child who left mid-period contributed.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from visitor.analysis.references import default_rates
+from visitor.analysis.series import child_months
 from visitor.model import Child
 
 KINDS = ("healthy", "high_start", "slow_rise", "step", "spike")
@@ -37,6 +39,10 @@ class ScenarioHome:
     setting_type: str
     visits: list[dict]
     children: list[Child]
+    # The generator's own Poisson means per visit, for the evaluation's ceiling (never shown to the engine):
+    # of the closed-culture measures summed, as drawn and as a healthy home (or one at the reference) would be.
+    expected: list[float] = field(default_factory=list)
+    expected_if_healthy: list[float] = field(default_factory=list)
 
     @property
     def years(self) -> float:
@@ -57,18 +63,19 @@ def poisson(rng: random.Random, mu: float) -> int:
         k += 1
 
 
-def generate(seed: int, per_kind: int = 12) -> list[ScenarioHome]:
-    """``per_kind`` homes of each kind (healthy homes twice as many), reproducible from ``seed``."""
+def generate(seed: int, per_kind: int = 12, sizes: tuple[int, ...] = SIZES) -> list[ScenarioHome]:
+    """``per_kind`` homes of each kind (healthy homes twice as many), reproducible from ``seed``; ``sizes``
+    are the numbers of places drawn from (small homes are where the counts are hardest to read)."""
     homes = []
     for kind in KINDS:
         for n in range(per_kind * (2 if kind == "healthy" else 1)):
-            homes.append(_home(random.Random(f"{seed}:{kind}:{n}"), f"{kind}-{n}", kind))
+            homes.append(_home(random.Random(f"{seed}:{kind}:{n}"), f"{kind}-{n}", kind, sizes))
     return homes
 
 
-def _home(rng: random.Random, home_id: str, kind: str) -> ScenarioHome:
+def _home(rng: random.Random, home_id: str, kind: str, sizes: tuple[int, ...] = SIZES) -> ScenarioHome:
     setting = rng.choice(SETTINGS)
-    size = rng.choice(SIZES)
+    size = rng.choice(sizes)
     start = date(2024, 1, 1) + timedelta(days=rng.randrange(0, 60))
     days, day = [], start
     for _ in range(VISITS):
@@ -84,21 +91,24 @@ def _home(rng: random.Random, home_id: str, kind: str) -> ScenarioHome:
         factors = [factors[0]] * VISITS
         rates.update({m: reference[m] for m in CLOSED_CULTURE if m in reference})
     visits, previous = [], None
+    expected: list[float] = []
+    if_healthy: list[float] = []
     for i, when in enumerate(days):
-        resident = sum(1 for c in children if c.resident_on(when.isoformat()))
-        covered = (when - previous).days if previous else 30
+        exposure = child_months(children, when.isoformat(), previous.isoformat() if previous else None)
         answers = {}
         for measure, rate in rates.items():
             factor = factors[i] if measure in CLOSED_CULTURE else 1.0
-            answers[measure] = poisson(rng, rate * factor * resident * covered / 30)
+            answers[measure] = poisson(rng, rate * factor * exposure)  # from the children there, while there
         answers["complaints_self_investigated"] = 0
+        expected.append(sum(rates[m] * factors[i] * exposure for m in CLOSED_CULTURE if m in rates))
+        if_healthy.append(sum(rates[m] * exposure for m in CLOSED_CULTURE if m in rates))
         visit_id = f"{home_id}@{when.isoformat()}"
         visits.append({"id": visit_id, "home_id": home_id, "date": when.isoformat(), "status": "final",
                        "answers": answers,
                        "child_answers": {c.id: {"seen": "yes", "seen_alone": "yes"} for c in children
                                          if c.resident_on(when.isoformat())}})
         previous = when
-    return ScenarioHome(home_id, kind, onset, setting, visits, children)
+    return ScenarioHome(home_id, kind, onset, setting, visits, children, expected, if_healthy)
 
 
 def _profile(rng: random.Random, kind: str) -> tuple[int | None, list[float]]:

@@ -126,7 +126,7 @@ _POOLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def peer_row(store: Store, home_id: str) -> dict | None:
     """One home's event counts and exposure as prefix sums per visit: what pooling it as a peer needs."""
     from visitor.analysis import references as refs
-    from visitor.analysis.series import FIRST_VISIT_DAYS
+    from visitor.analysis.series import child_months
 
     visits = store.visits(home_id)
     if not visits:
@@ -135,12 +135,10 @@ def peer_row(store: Store, home_id: str) -> dict | None:
     events = set(refs.DEFAULT_RATES["default"])
     points, previous = [], None
     for visit in visits:
-        resident = sum(1 for c in children if c.resident_on(visit["date"]))
-        covered = (parse_date(visit["date"]) - parse_date(previous)).days if previous else FIRST_VISIT_DAYS
         answers = visit.get("answers", {})
         counts = {m: answers[m] for m in events if isinstance(answers.get(m), (int, float))
                   and not isinstance(answers.get(m), bool)}
-        points.append((visit["date"], resident * covered / 30, counts))
+        points.append((visit["date"], child_months(children, visit["date"], previous), counts))
         previous = visit["date"]
     peer = refs.peer_home(points)
     return {"home_id": home_id, "setting_type": store.home(home_id).setting_type, "dates": peer.dates,
@@ -178,18 +176,112 @@ def flags_as_of(store: Store, home_id: str, upto: str | None = None) -> list[dic
 
 
 def refresh_home(store: Store, home_id: str) -> dict:
-    """Recompute the flags visit by visit in date order, keep them, and refresh the summary."""
+    """Recompute the flags visit by visit in date order, keep them, and refresh the summary.
+
+    When this home's figures as a peer changed, the other homes of its setting type whose stored flags
+    could rest on them are refreshed too, in the same transaction (``refresh_peers``)."""
+    with store.transaction():
+        summary, changed = _refresh(store, home_id)
+        if changed is not None:
+            refresh_peers(store, {home_id: changed}, done={home_id})
+    return summary
+
+
+def refresh_homes(store: Store, home_ids: list[str], pooled: list[str] | None = None) -> None:
+    """Refresh many homes at once (a load, a benchmark build): the figures as a peer of every home in
+    ``pooled`` (default: ``home_ids``) are saved first, so each home is judged once against the whole
+    pool rather than against the homes that happened to come before it; then the other homes that rest
+    on the figures that changed."""
+    with store.transaction():
+        saved = store.peer_rows()
+        changed = {}
+        for home_id in dict.fromkeys([*(pooled or []), *home_ids]):
+            row = peer_row(store, home_id)
+            if row is not None and (day := first_change(saved.get(home_id), row)) is not None:
+                store.save_peer_row(home_id, row)
+                changed[home_id] = day
+        for home_id in home_ids:
+            _refresh(store, home_id)
+            store.spill(home_id)  # memory stays flat however many homes
+        refresh_peers(store, changed, done=set(home_ids))
+
+
+def _refresh(store: Store, home_id: str) -> tuple[dict, str | None]:
+    """One home's flags, figures as a peer and summary: (summary, first date its figures changed)."""
     stored = store.flags(home_id)
+    changed: str | None = None
     with store.transaction():
         if store.visits(home_id):
             stored = _consideration_merge(store, home_id, stored, flags_as_of(store, home_id))
             store.save_flags(home_id, stored)
             row = peer_row(store, home_id)
             if row is not None:
-                store.save_peer_row(home_id, row)
+                changed = first_change(store.peer_rows().get(home_id), row)
+                if changed is not None:
+                    store.save_peer_row(home_id, row)
         summary = summarise(store, home_id, stored)
         store.save_summary(home_id, summary)
-    return summary
+    return summary, changed
+
+
+def first_change(before: dict | None, after: dict) -> str | None:
+    """The earliest visit date from which a home's figures as a peer differ (None: unchanged).
+
+    Peers are pooled over the twelve months before each visit judged, so only visits of other homes
+    on or after this date can be judged differently."""
+    old_dates = before["dates"] if before else []
+    new_dates = after["dates"]
+    for j in range(max(len(old_dates), len(new_dates))):
+        if j >= len(old_dates):
+            return new_dates[j]
+        if j >= len(new_dates):
+            return old_dates[j]
+        assert before is not None  # old_dates is not empty
+        same = old_dates[j] == new_dates[j] and before["exposure"][j] == after["exposure"][j] and all(
+            (before["counts"].get(m) or [0.0] * (j + 1))[j] == (after["counts"].get(m) or [0.0] * (j + 1))[j]
+            for m in set(before["counts"]) | set(after["counts"]))
+        if not same:
+            return min(old_dates[j], new_dates[j])
+    return None
+
+
+def refresh_peers(store: Store, changed: dict[str, str], done: set[str] | frozenset = frozenset()) -> list[str]:
+    """Refresh the homes whose stored flags may rest on peers that changed: ``changed`` maps each home
+    whose figures changed to the first date they differ (``first_change``); homes in ``done`` were
+    refreshed against the new pool already. Returns the homes refreshed.
+
+    A home's flags are judged against the other homes of its setting type over the twelve months before
+    each of its visits, so a change dated D can alter only the flags of homes of that type (pooling the
+    local homes, not hub figures) with a visit on or after D. Finalising today's visit usually touches
+    none; a back-filled history or a loaded bundle touches the homes of its type visited since.
+    """
+    from visitor.analysis import references as refs
+
+    if not changed:
+        return []
+    hub = refs.validate_peer_rates(store.settings().get("peer_rates"))
+    homes = {h.id: h for h in store.homes()}
+    since: dict[str, str] = {}
+    for home_id, day in changed.items():
+        kind = homes[home_id].setting_type
+        if kind not in hub:
+            since[kind] = min(day, since.get(kind, day))
+    summaries = store.summaries()
+    refreshed = []
+    with store.transaction():
+        for home in homes.values():
+            since_day = since.get(home.setting_type)
+            if since_day is None or home.id in done:
+                continue
+            last = (summaries.get(home.id) or {}).get("last_visit")
+            if last is None:
+                visits = store.visits(home.id)
+                last = visits[-1]["date"] if visits else ""
+            if last and last >= since_day:
+                _refresh(store, home.id)  # its own figures are unchanged: nothing further to redo
+                store.spill(home.id)
+                refreshed.append(home.id)
+    return refreshed
 
 
 def _response_days(store: Store) -> int:

@@ -51,6 +51,18 @@ SAFEGUARDING_EVENTS: dict[str, str] = {
     "police_incidents": "police", "missing_episodes": "missing", "hospital_attendances": "A&E",
     "restraint_injuries": "restraint injuries",
 }
+# Restrictive practice in all its forms: physical restraint, the injuries it causes, medication given to
+# manage behaviour (chemical restraint) and seclusion stand in for one another, so a home that moves from
+# one to another, or raises each a little, is judged on them together.
+RESTRICTIVE_PRACTICE: dict[str, str] = {
+    "restraints": "restraints", "restraint_injuries": "injuries", "prn_behaviour": "PRN for behaviour",
+    "seclusion": "seclusion",
+}
+# Measures summed into one signal: key -> (its members with their short labels, what the events are called).
+COMBINED: dict[str, tuple[dict[str, str], str]] = {
+    "safeguarding_events": (SAFEGUARDING_EVENTS, "safeguarding events"),
+    "restrictive_practice": (RESTRICTIVE_PRACTICE, "restrictive-practice events"),
+}
 
 
 def default_rates(setting_type: str) -> dict[str, float]:
@@ -324,5 +336,5 @@ def peer_home(points: list[tuple[str, float, dict[str, float]]]) -> PeerHome:
     return PeerHome(dates, exposure, counts)
 
 
-__all__ = ["DEFAULT_RATES", "SAFEGUARDING_EVENTS", "SOURCES", "PeerHome", "PeerPool", "References", "build", "peer_home",
+__all__ = ["COMBINED", "DEFAULT_RATES", "RESTRICTIVE_PRACTICE", "SAFEGUARDING_EVENTS", "SOURCES", "PeerHome", "PeerPool", "References", "build", "peer_home",
            "validate_peer_rates", "validate_rates"]

@@ -13,7 +13,7 @@ from bisect import bisect_right
 from dataclasses import asdict, dataclass, field, fields
 
 from visitor.analysis import stats
-from visitor.analysis.references import SAFEGUARDING_EVENTS, References
+from visitor.analysis.references import COMBINED, References
 from visitor.analysis.series import Point, Series, baseline_of
 from visitor.analysis.words import child as _child
 from visitor.analysis.words import clip, count, day, num
@@ -140,7 +140,8 @@ def evaluate(ctx: Context, i: int) -> list[Flag]:
                 flags += _event_tests(ctx, series, i)
         else:
             flags += _rising(series, i, t) + _above_baseline(series, i, t)
-    flags += _combined(ctx, i)
+    for key in COMBINED:
+        flags += _combined(ctx, i, key)
     for metric, title in ENQUIRY_EVENTS.items():
         point = s[metric].points[i] if metric in s else None
         if point and point.value:
@@ -344,10 +345,14 @@ def _event_flag(ctx: Context, m, rule: str, p: float, window: list[int], evidenc
                 [ctx.visits[j]["id"] for j in window], m.id)
 
 
-def _combined(ctx: Context, i: int) -> list[Flag]:
-    """The review's scattered signals added up: one test of all safeguarding events together."""
+def _combined(ctx: Context, i: int, key: str) -> list[Flag]:
+    """Weak signals added up: one test of the sum of a group of measures (``references.COMBINED``) — the
+    review's scattered safeguarding events, or restrictive practice in all its forms. When the measures
+    rise together the sum is the most powerful test of the rise; each part alone may stay below its own
+    threshold."""
     t, refs, s = ctx.thresholds, ctx.references, ctx.series
-    parts = [m for m in SAFEGUARDING_EVENTS if m in s]
+    members, noun = COMBINED[key]
+    parts = [m for m in members if m in s]
     if not parts:
         return []
     n = len(ctx.visits)
@@ -358,10 +363,10 @@ def _combined(ctx: Context, i: int) -> list[Flag]:
             known = [v for m in parts if (v := s[m].points[j].value) is not None]
             found.append(sum(known) if known else None)
         return found
-    counts = ctx.memo(("counts", "safeguarding_events"), combined_counts)
-    exposures = ctx.memo(("exposures", "safeguarding_events"), lambda: [s[parts[0]].points[j].exposure for j in range(n)])
-    rate = ctx.memo(("rate", "safeguarding_events"), lambda: sum(refs.rates.get(m, 0.0) for m in parts))
-    ev = _events(ctx, "safeguarding_events", counts, exposures, rate)
+    counts = ctx.memo(("counts", key), combined_counts)
+    exposures = ctx.memo(("exposures", key), lambda: [s[parts[0]].points[j].exposure for j in range(n)])
+    rate = ctx.memo(("rate", key), lambda: sum(refs.rates.get(m, 0.0) for m in parts))
+    ev = _events(ctx, key, counts, exposures, rate)
     windows = _windows(ev, i, t.test_visits)
     if not windows or not counts[i] or not rate:
         return []
@@ -371,20 +376,20 @@ def _combined(ctx: Context, i: int) -> list[Flag]:
         totals: dict[str, float] = {}
         for m in parts:
             for j in window:
-                totals[SAFEGUARDING_EVENTS[m]] = totals.get(SAFEGUARDING_EVENTS[m], 0) + (s[m].points[j].value or 0)
+                totals[members[m]] = totals.get(members[m], 0) + (s[m].points[j].value or 0)
         return ", ".join(f"{label} {num(v)}" for label, v in totals.items() if v)
 
     findings = []
     best = _best(windows, rate, t.combined_alpha)
     if best and best[0] < t.combined_alpha:
         p, o, e, w = best
-        findings.append((p, w, (f"{num(o)} safeguarding events {_at(ctx, w)} ({breakdown(w)}) against {e:.1f} "
+        findings.append((p, w, (f"{num(o)} {noun} {_at(ctx, w)} ({breakdown(w)}) against {e:.1f} "
                                 f"expected at the reference rates for {_who(ctx, w)}; this would happen by chance "
                                 f"{stats.chance(p)}.")))
     history = _history_test(ctx, ev, windows, t.combined_alpha)
     if history and history[0] < t.combined_alpha:
         p, o, e, w, before = history
-        findings.append((p, w, (f"{num(o)} safeguarding events {_at(ctx, w)} ({breakdown(w)}) against {e:.1f} "
+        findings.append((p, w, (f"{num(o)} {noun} {_at(ctx, w)} ({breakdown(w)}) against {e:.1f} "
                                 f"expected from this home's own rate since {day(ctx.visits[before[0]]['date'])}; "
                                 f"this would happen by chance {stats.chance(p)}.")))
     path = ev.path
@@ -392,15 +397,15 @@ def _combined(ctx: Context, i: int) -> list[Flag]:
     if path[i] is not None and path[i] >= limit:
         recent = usable[-6:]
         findings.append((t.cusum_alpha, recent,
-                         "Safeguarding events at the last visits: " +
+                         f"{noun[0].upper()}{noun[1:]} at the last visits: " +
                          ", ".join(f"{num(counts[j])} ({day(ctx.visits[j]['date'])})" for j in recent) +
                          f"; the evidence of a sustained rise above this home's earlier rate passes the limit that "
                          f"a home at its usual rate passes by chance {stats.chance(t.cusum_alpha)} per visit."))
     if not findings:
         return []
     visits = sorted({ctx.visits[j]["id"] for _, w, _ in findings for j in w})
-    return [Flag("safeguarding_events", "combined", "Safeguarding events adding up",
-                 " ".join(text for _, _, text in findings), HIGH, visits, "safeguarding_events")]
+    return [Flag(key, "combined", f"{noun[0].upper()}{noun[1:]} adding up",
+                 " ".join(text for _, _, text in findings), HIGH, visits, key)]
 
 
 # -- other measures: rising and above their usual level ----------------------------------------------

@@ -1,14 +1,16 @@
 """One series per trended measure across a home's visits, with the exposure each count covers.
 
 Counts of events are also shown per child resident and per 30 days, and the statistics use the
-exposure behind them: children resident × days covered (child-months). A visit with no children
-resident has no rate at all, rather than a raw count posing as one; the first visit is taken to
-cover ``FIRST_VISIT_DAYS`` (checklists ask about "the last month").
+exposure behind them: the days each child was resident in the period the count covers, summed, in
+child-months (``child_months``), so a child who left or arrived mid-period counts for the days they
+were there. A period with no child resident has no rate at all, rather than a raw count posing as
+one; the first visit is taken to cover ``FIRST_VISIT_DAYS`` (checklists ask about "the last month").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from statistics import median
 
 from visitor.checklist import Checklist
@@ -109,6 +111,22 @@ def measures_for(checklist: Checklist) -> list[Measure]:
     return found + list(DERIVED)
 
 
+def child_months(children: list[Child], visit_date: str, previous_date: str | None) -> float:
+    """Child-months of exposure behind a visit's counts: each child's days resident in the period the
+    counts cover (after the previous visit, up to and including this one; the first visit covers
+    ``FIRST_VISIT_DAYS``), summed and divided by 30. Children resident the whole period give
+    children × days ÷ 30, as before; one who left three days before the visit still counts for the
+    days they were there, with the events they were part of."""
+    end = parse_date(visit_date)
+    start = parse_date(previous_date) if previous_date else end - timedelta(days=FIRST_VISIT_DAYS)
+    days = 0
+    for child in children:
+        first = max(start + timedelta(days=1), parse_date(child.admitted))
+        last = min(end, parse_date(child.left)) if child.left else end
+        days += max(0, (last - first).days + 1)
+    return days / 30
+
+
 def build(visits: list[dict], children: list[Child], checklist: Checklist):
     """(days since previous visit, children resident, series by measure id) for visits in date order."""
     days: list[int | None] = []
@@ -119,14 +137,13 @@ def build(visits: list[dict], children: list[Child], checklist: Checklist):
         residents.append(sum(1 for c in children if c.resident_on(visit["date"])))
         previous = visit
     unmet = _unmet_counts(visits)
+    exposures = [child_months(children, v["date"], visits[n - 1]["date"] if n else None) for n, v in enumerate(visits)]
     series: dict[str, Series] = {}
     for measure in measures_for(checklist):
         points = []
-        for visit, gap, resident in zip(visits, days, residents):
+        for visit, gap, resident, exposure in zip(visits, days, residents, exposures):
             value = _value(measure, visit, resident, unmet)
-            covered = gap if gap else FIRST_VISIT_DAYS
-            point = Point(visit["id"], visit["date"], value, rule_value=value,
-                          exposure=resident * covered / 30)
+            point = Point(visit["id"], visit["date"], value, rule_value=value, exposure=exposure)
             if measure.rate and value is not None:
                 point.per_child = round(value / resident, 2) if resident else None
                 point.per_30_days = round(value * 30 / gap, 2) if gap else None

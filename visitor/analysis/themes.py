@@ -30,7 +30,7 @@ SHORT = {t[0]: t[2] for t in THEMES}
 ORDER = {t[0]: n for n, t in enumerate(THEMES)}
 BY_METRIC = {
     "voice": ("children_not_seen_alone", "children_seen_alone"),
-    "restraint": ("restraints", "restraint_injuries", "children_restrained", "longest_restraint_minutes", "seclusion",
+    "restraint": ("restrictive_practice", "restraints", "restraint_injuries", "children_restrained", "longest_restraint_minutes", "seclusion",
                   "sanctions"),
     "medication": ("mar_gaps", "medication_errors", "prn_behaviour"),
     "staffing": ("agency_share", "shifts_below_planned", "vacancies", "registered_manager"),
