@@ -82,3 +82,16 @@ def has_word(text: str, word: str) -> bool:
             return True
         start = text.find(word, start + 1)
     return False
+
+
+async def type_quickly(pilot, *keys: str) -> None:
+    """Send keys as a terminal does when they are typed quickly: all queued at once, with no wait for the
+    app to handle one before the next arrives (``pilot.press`` waits for the app to be idle after each)."""
+    from textual import events
+
+    for key in keys:
+        event = events.Key(key, "\t" if key == "tab" else key if len(key) == 1 else None)
+        event.set_sender(pilot.app)
+        pilot.app._driver.send_message(event)
+    await pilot.pause()
+    await pilot.pause()

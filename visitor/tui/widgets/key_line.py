@@ -29,9 +29,18 @@ class KeyLine(Widget):
         super().__init__(**kw)
         self.show_command_palette = show_command_palette
         self._spans: list[tuple[int, int, str, bool]] = []  # start, end, key, enabled
+        self._shown: tuple = ()  # the hints last drawn
 
     def on_mount(self) -> None:
-        self.screen.bindings_updated_signal.subscribe(self, lambda _screen: self.refresh())
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_updated)
+
+    def _bindings_updated(self, _screen) -> None:
+        """Bindings are announced again on every focus change; redraw only when what is shown changes. (A
+        redraw here made every Tab in a long form repaint all the screen between the field and this line.)"""
+        shown = tuple((key, binding.description, enabled) for key, binding, enabled in self._hints())
+        if shown != self._shown:
+            self._shown = shown
+            self.refresh()
 
     def _hints(self) -> list[tuple[str, Binding, bool]]:
         shown, seen = [], set()
