@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from rich.cells import cell_len
 
 from helpers import add_child, add_home, focus_on, type_quickly
 from visitor import editing
@@ -76,6 +77,9 @@ async def tab_through_section(pilot, screen: VisitScreen) -> set[str]:
         await pilot.pause()
         assert_in_view(screen, widget)
         seen.add(getattr(widget, "field_key", widget.id or ""))
+        if isinstance(widget, LineField):  # issue 13, item 8: placeholders were cut off at 80 columns
+            fits = cell_len(widget.placeholder) <= widget.content_size.width
+            assert fits, f"placeholder {widget.placeholder!r} wider than its box ({widget.content_size.width})"
         await pilot.press("tab")
         await pilot.pause()
     return seen

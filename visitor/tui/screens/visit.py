@@ -364,7 +364,7 @@ class VisitScreen(Screen):
         for i, _ in enumerate(self.visit["recommendations"]):
             widgets.append(self._box(f"r:{i}:text", f"Recommendation {i + 1}", "", self._widget(f"r:{i}:text", "text"),
                                      self._widget(f"r:{i}:reference", "line", placeholder="Regulation or quality standard"),
-                                     self._widget(f"r:{i}:timescale", "line", placeholder="Timescale for the registered person to consider it"),
+                                     self._widget(f"r:{i}:timescale", "line", placeholder="Timescale: to be considered by (reg 44(5))"),
                                      self._widget(f"r:{i}:standard", "choice", STANDARD_KEYS)))
         widgets.append(Horizontal(Button("Add a recommendation", id="add-rec"), Button("Remove the last", id="remove-rec"),
                                   classes="buttons"))
