@@ -82,3 +82,34 @@ def has_word(text: str, word: str) -> bool:
             return True
         start = text.find(word, start + 1)
     return False
+
+
+async def type_quickly(pilot, *keys: str) -> None:
+    """Send keys as a terminal does when they are typed quickly: all queued at once, with no wait for the
+    app to handle one before the next arrives (``pilot.press`` waits for the app to be idle after each)."""
+    from textual import events
+
+    for key in keys:
+        event = events.Key(key, "\t" if key == "tab" else key if len(key) == 1 else None)
+        event.set_sender(pilot.app)
+        pilot.app._driver.send_message(event)
+    await pilot.pause()
+    await pilot.pause()
+
+
+def assert_every_key_shown(app) -> None:
+    """Every key the screen offers in its key line is on screen in full, none cut off at the edge."""
+    from visitor.tui.widgets.key_line import KeyLine
+
+    screen = app.screen
+    region = screen.query_one(KeyLine).region
+    assert region.height and region.bottom <= screen.size.height, f"key line off screen: {region}"
+    strips = screen._compositor.render_strips()
+    shown = "\n".join(strip.text for strip in strips[region.y:region.bottom])
+    offered: dict[str, list] = {}
+    for binding in (b for _, b, _, _ in screen.active_bindings.values() if b.show):
+        offered.setdefault(binding.action, []).append(binding)
+    assert offered, f"{type(screen).__name__} offers no keys"
+    for bindings in offered.values():
+        hints = [f" {app.get_key_display(b)} {b.description} " for b in bindings]
+        assert any(hint in shown for hint in hints), f"{type(screen).__name__} at {screen.size}: {hints[0]!r} not in {shown!r}"

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import docx
 
-from helpers import add_child, add_home, complete
+from helpers import add_child, add_home, assert_every_key_shown, complete
 from visitor import workflow
 from visitor.store import Store
 from visitor.tui.app import Reg44App
@@ -62,6 +62,7 @@ async def test_share_draft_and_record_a_response(data_dir, tmp_path):
         await pilot.press("p")
         await pilot.pause()
         assert isinstance(app.screen, ProviderScreen)
+        assert_every_key_shown(app)
         await pilot.press("c")
         await pilot.pause()
         form = app.screen

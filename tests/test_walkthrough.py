@@ -7,9 +7,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from rich.cells import cell_len
 
-from helpers import add_child, add_home, focus_on
+from helpers import add_child, add_home, focus_on, type_quickly
 from visitor import editing
+from visitor.model import PEOPLE_ROLES, RECORD_STATUSES
 from visitor.store import Store
 from visitor.tui.app import Reg44App
 from visitor.tui.screens.forms import ConfirmScreen
@@ -75,6 +77,9 @@ async def tab_through_section(pilot, screen: VisitScreen) -> set[str]:
         await pilot.pause()
         assert_in_view(screen, widget)
         seen.add(getattr(widget, "field_key", widget.id or ""))
+        if isinstance(widget, LineField):  # issue 13, item 8: placeholders were cut off at 80 columns
+            fits = cell_len(widget.placeholder) <= widget.content_size.width
+            assert fits, f"placeholder {widget.placeholder!r} wider than its box ({widget.content_size.width})"
         await pilot.press("tab")
         await pilot.pause()
     return seen
@@ -104,6 +109,14 @@ async def test_added_rows_and_jumps_from_the_finalise_list_land_in_view(oak_draf
     app = Reg44App(oak_draft)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_oak(pilot)
+        await screen.show_section("people")
+        await pilot.pause()
+        # Issue 13, item 7: keys typed quickly stay with the field that had focus when each was typed.
+        await focus_on(pilot, screen.fields["p:0:role"])
+        await type_quickly(pilot, "3", "tab", "2", "tab", "4", "tab", "tab", "tab", "2", "tab", "5", "tab", "6")
+        assert [editing.current_value(screen.visit, k) for k in
+                ("p:0:role", "p:0:private", "p:0:notes", "rec:restraint:status", "rec:restraint:period",
+                 "rec:restraint:notes")] == [PEOPLE_ROLES[2], "no", "4", RECORD_STATUSES[1], "5", "6"]
         for section, button, first_key in (("people", "#add-person", "p:{n}:role"),
                                            ("opinion", "#add-rec", "r:{n}:text")):
             await screen.show_section(section)

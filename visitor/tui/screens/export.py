@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Header, Input, Label, Select, Static
 
-from visitor.tui.widgets.footer import KeyFooter
+from visitor.tui.widgets.key_line import KeyLine
 from visitor import workflow
 from visitor.locations import exports_dir
 from visitor.model import ValidationError
@@ -70,7 +70,7 @@ class ExportScreen(Screen):
                 yield Input(self.app.today.isoformat(), id="sent-on", placeholder="date sent YYYY-MM-DD")
                 yield Button("Record sent (ctrl+r)", id="record")
                 yield Static(self._sent_text(), id="sent", markup=False)
-        yield KeyFooter()
+        yield KeyLine()
 
     def _state_text(self) -> str:
         store = self.app.store

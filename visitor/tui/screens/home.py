@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
-from visitor.tui.widgets.footer import KeyFooter
+from visitor.tui.widgets.key_line import KeyLine
 from visitor import workflow
 from visitor.model import open_recommendations
 
@@ -47,7 +47,7 @@ class HomeScreen(Screen):
                 yield DataTable(id="visits-table", cursor_type="row")
             with TabPane("3 Open recommendations", id="recs"):
                 yield DataTable(id="recs-table", cursor_type="row")
-        yield KeyFooter()
+        yield KeyLine()
 
     def on_mount(self) -> None:
         # Long text columns get the width the terminal leaves and wrap, so nothing is cut off at 80 columns.

@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Header, Label, Static
 
 from visitor import workflow
 from visitor.model import CORRECTION_OUTCOMES, PROVIDER_RESPONSES, standard_of
-from visitor.tui.widgets.footer import KeyFooter
+from visitor.tui.widgets.key_line import KeyLine
 
 
 class ProviderScreen(Screen):
@@ -43,7 +43,7 @@ class ProviderScreen(Screen):
             yield DataTable(id="responses", cursor_type="row")
             yield Label("Factual accuracy (c)")
             yield Static("", id="corrections", markup=False)
-        yield KeyFooter()
+        yield KeyLine()
 
     def on_mount(self) -> None:
         self.query_one("#responses", DataTable).add_columns("#", "Recommendation", "Standard", "Timescale",

@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, OptionList, Select, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
-from visitor.tui.widgets.footer import KeyFooter
+from visitor.tui.widgets.key_line import KeyLine
 from visitor import trends, workflow
 from visitor.model import ValidationError
 
@@ -49,7 +49,7 @@ class TrendsScreen(Screen):
                     yield Select([], id="visit-a", prompt="first visit")
                     yield Select([], id="visit-b", prompt="second visit")
                 yield DataTable(id="compare-table", fixed_columns=1)
-        yield KeyFooter()
+        yield KeyLine()
 
     def on_mount(self) -> None:
         store = self.app.store

@@ -7,12 +7,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import Reactive
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Button, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
-from visitor.tui.widgets.footer import KeyFooter
 from visitor import completeness, editing, trends, workflow
 from visitor.autosave import Autosaver
 from visitor.checklist import Item
@@ -21,6 +22,7 @@ from visitor.model import (OPINION_ANSWERS, PEOPLE_ROLES, RATINGS, RECORD_STATUS
 from visitor.tui.screens.forms import ConfirmScreen
 from visitor.tui.messages import FieldChanged, SaveState
 from visitor.tui.widgets.fields import ChoiceField, FieldBox, LineField, NotesField, NumberField, YesNoField
+from visitor.tui.widgets.key_line import KeyLine
 
 SPECIAL = (("people", "People and records"), ("earlier", "Earlier recommendations"),
            ("opinion", "Opinion and recommendations"), ("finalise", "Finalise"))
@@ -51,6 +53,9 @@ class SectionList(OptionList):
 
 class VisitScreen(Screen):
     CSS_PATH = "visit.tcss"
+    # Textual repaints the whole screen whenever focus moves; the fields that gain and lose focus repaint
+    # themselves (and their ancestors' focus styles), so each Tab redraws only what changed.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
     help_title = "Visit walkthrough"
     BINDINGS = [
         Binding("ctrl+n", "next_section", "Next", id="visit.next", priority=True, tooltip="Next section"),
@@ -70,6 +75,11 @@ class VisitScreen(Screen):
         Binding("ctrl+d", "discard", "Discard draft", id="visit.discard", priority=True, show=False,
                 tooltip="Throw away this draft visit (asks first)"),
         Binding("escape", "leave", "Back", id="visit.back", tooltip="Back (the draft is already saved)"),
+        # Handled as soon as it arrives, before any key typed after it is sent to a field: otherwise
+        # Textual moves focus only once the Tab has passed up from the field, too late for the next key.
+        Binding("tab", "app.focus_next", "Next field", id="visit.next_field", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous field", id="visit.previous_field", show=False,
+                priority=True),
     ]
 
     def __init__(self, visit: dict) -> None:
@@ -81,7 +91,8 @@ class VisitScreen(Screen):
         self.follow_ups: dict[FieldBox, tuple[Item, str | None]] = {}  # boxes shown only when they apply
         self.saver: Autosaver | None = None
         self.section = ""
-        self._side_pending = False
+        self._first: Widget | None = None  # see _first_focusable
+        self._side_timer: Timer | None = None  # the side panel's refresh, waiting for typing to pause
 
     # -- set-up -------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -93,8 +104,9 @@ class VisitScreen(Screen):
                 yield Static("Concerns", id="concerns-title")
                 yield OptionList(id="concerns")
                 yield Static("", id="save-state")
-            yield VerticalScroll(id="form")
-        yield KeyFooter()
+            # Not a Tab stop itself: focus moves between the fields, which scroll the form into view.
+            yield VerticalScroll(id="form", can_focus=False)
+        yield KeyLine()
 
     def on_mount(self) -> None:
         store = self.app.store
@@ -136,6 +148,7 @@ class VisitScreen(Screen):
         form = self.query_one("#form", VerticalScroll)
         await form.remove_children()
         self.fields, self.boxes, self.follow_ups = {}, {}, {}
+        self._first = None
         widgets = self._build(section_id)
         await form.mount_all(widgets)
         self._show_follow_ups()
@@ -153,8 +166,7 @@ class VisitScreen(Screen):
             self._note_prompt(key[2:])
             return
         if widget is None:
-            focusables = self._focusables()
-            widget = focusables[0] if focusables else None
+            widget = self._first_focusable()
         if widget is not None:
             widget.focus(scroll_visible=False)
             self.call_after_refresh(self.reveal, widget)
@@ -167,10 +179,14 @@ class VisitScreen(Screen):
         if self.query_one("#form", VerticalScroll) in widget.ancestors:
             self.call_after_refresh(self.reveal, widget)
 
-    def _focusables(self) -> list[Widget]:
-        """The form's fields a visitor can reach now (a follow-up that does not apply is hidden)."""
-        return [w for w in self.query_one("#form").query("*")
-                if w.focusable and all(a.display for a in w.ancestors_with_self)]
+    def _first_focusable(self) -> Widget | None:
+        """The form's first field a visitor can reach now (a follow-up that does not apply is hidden); kept
+        until the form or a follow-up's visibility changes, as every focus asks for it."""
+        if self._first is None or not self._first.is_attached:
+            form = self.query_one("#form")
+            self._first = next((w for w in form.query("*")
+                                if w.focusable and all(a.display for a in w.ancestors_with_self)), None)
+        return self._first
 
     def scroll_to_center(self, widget: Widget, *args, **kw) -> None:
         """Textual centres a newly focused widget (animated, after our own scroll); in the form, show the
@@ -180,14 +196,14 @@ class VisitScreen(Screen):
         else:
             super().scroll_to_center(widget, *args, **kw)
 
-    def reveal(self, widget: Widget) -> None:
+    def reveal(self, widget: Widget, retries: int = 2) -> None:
         """Scroll the form so the focused field and its question are both in view: the first field of a
-        section shows the section's top; otherwise its whole question box, or from the question down."""
+        section shows the section's top; otherwise its whole question box at the top of the view, or from
+        the question down as far as the field."""
         form = self.query_one("#form", VerticalScroll)
         if not widget.is_attached or widget is not self.focused:
             return
-        focusables = self._focusables()
-        if focusables and widget is focusables[0]:
+        if widget is self._first_focusable():
             form.scroll_home(animate=False, immediate=True)
             return
         box = next((a for a in widget.ancestors if isinstance(a, FieldBox)), None)
@@ -199,9 +215,13 @@ class VisitScreen(Screen):
         bottom = widget.region.bottom - view.y + form.scroll_y
         if top >= form.scroll_y and bottom <= form.scroll_y + view.height:
             return  # already in view: do not move the page under the visitor
+        # A box that fits goes to the top of the view, so the next few Tabs land on fields already in view:
+        # a scroll redraws the whole screen (~50 ms), the slowest thing a keystroke does here.
         fits = bottom - top <= view.height
-        target = top if top < form.scroll_y and fits else bottom - view.height
+        target = top if fits else bottom - view.height
         form.scroll_to(y=target, animate=False, immediate=True)
+        if form.scroll_y < target and retries:  # just mounted: the form's scrollable height is not known yet
+            self.call_after_refresh(self.reveal, widget, retries - 1)
 
     def _build(self, section_id: str) -> list[Widget]:
         title = dict(self.sections)[section_id]
@@ -231,7 +251,10 @@ class VisitScreen(Screen):
         for box, (item, child_id) in self.follow_ups.items():
             applies = self.checklist.applies(item, self.visit, child_id)
             key = f"c:{child_id}:{item.id}" if child_id else f"a:{item.id}"
-            box.display = applies or (self.readonly and editing.current_value(self.visit, key) not in (None, ""))
+            shown = applies or (self.readonly and editing.current_value(self.visit, key) not in (None, ""))
+            if box.display != shown:
+                box.display = shown
+                self._first = None
 
     # -- field construction -------------------------------------------------------------------------
     def _widget(self, key: str, kind: str, options=(), placeholder: str = "", label: str = "") -> Widget:
@@ -341,7 +364,7 @@ class VisitScreen(Screen):
         for i, _ in enumerate(self.visit["recommendations"]):
             widgets.append(self._box(f"r:{i}:text", f"Recommendation {i + 1}", "", self._widget(f"r:{i}:text", "text"),
                                      self._widget(f"r:{i}:reference", "line", placeholder="Regulation or quality standard"),
-                                     self._widget(f"r:{i}:timescale", "line", placeholder="Timescale for the registered person to consider it"),
+                                     self._widget(f"r:{i}:timescale", "line", placeholder="Timescale: to be considered by (reg 44(5))"),
                                      self._widget(f"r:{i}:standard", "choice", STANDARD_KEYS)))
         widgets.append(Horizontal(Button("Add a recommendation", id="add-rec"), Button("Remove the last", id="remove-rec"),
                                   classes="buttons"))
@@ -386,24 +409,37 @@ class VisitScreen(Screen):
             self._show_follow_ups()
         self._submit()
 
+    SIDE_DELAY = 0.6  # seconds without a change before the side panel is worked out again
+
     def _submit(self) -> None:
+        """Every change is saved at once; the side panel (progress, concerns, the draft's patterns: tens of
+        ms) waits until typing pauses, so it never sits between a key and its echo."""
         if self.saver:
-            self.query_one("#save-state", Static).update("saving…")
+            self._show_save_state("saving…")
             self.saver.submit(self.visit)
-        if not self._side_pending:
-            self._side_pending = True
-            self.set_timer(0.3, self.refresh_side)
+        if self._side_timer is not None:
+            self._side_timer.reset()
+        else:
+            self._side_timer = self.set_timer(self.SIDE_DELAY, self._side_due)
+
+    def _side_due(self) -> None:
+        self._side_timer = None
+        self.refresh_side()
 
     def on_save_state(self, message: SaveState) -> None:
-        state = self.query_one("#save-state", Static)
         if message.error:
-            state.update("NOT SAVED — ctrl+s retries")
-            state.add_class("error")
+            self._show_save_state("NOT SAVED — ctrl+s retries", error=True)
             self.notify(f"Could not save: {message.error}. Your typing is kept on screen; ctrl+s retries.",
                         title="Save failed", severity="error", timeout=15)
         elif self.saver and not self.saver.unsaved:
-            state.update("✓ saved")
-            state.remove_class("error")
+            self._show_save_state("✓ saved")
+
+    def _show_save_state(self, text: str, error: bool = False) -> None:
+        """One line of fixed size, redrawn only when its text changes (a save follows every key)."""
+        state = self.query_one("#save-state", Static)
+        if str(state.content) != text:
+            state.update(text, layout=False)
+            state.set_class(error, "error")
 
     def _remember(self, key: str) -> None:
         cursor = {"section": self.section, "field": key}
@@ -418,7 +454,8 @@ class VisitScreen(Screen):
         return completeness.concerns(self.visit, self.checklist)
 
     def refresh_side(self) -> None:
-        self._side_pending = False
+        self._first: Widget | None = None  # see _first_focusable
+        self._side_timer: Timer | None = None  # the side panel's refresh, waiting for typing to pause
         concerns = self.all_concerns()
         per_section: dict[str, int] = {}
         for c in concerns:

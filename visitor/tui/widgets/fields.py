@@ -12,7 +12,25 @@ from textual.widgets import Input, Static, TextArea
 from visitor.tui.messages import FieldChanged
 
 
-class YesNoField(Static, can_focus=True):
+class KeysStayHere:
+    """A key sent to this field runs this field's own bindings, even if focus has moved on since.
+
+    Textual looks a widget's bindings up only when the key, passed from parent to parent, reaches the
+    app, and then from whatever is focused *at that moment*. Keys typed quickly are all queued first,
+    so a digit typed just before a Tab was applied to the next field (issue 13, item 7). Handling them
+    here, where the key was sent, keeps each key with the field that had focus when it was typed.
+    """
+
+    async def _on_key(self, event) -> None:
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if await self.app.run_action(binding.action, self):
+                event.stop()
+                event.prevent_default()
+                return
+        await super()._on_key(event)
+
+
+class YesNoField(KeysStayHere, Static, can_focus=True):
     """Single keys: y yes, n no, k not known, delete to clear."""
 
     BINDINGS = [
@@ -42,7 +60,7 @@ class YesNoField(Static, can_focus=True):
         self.post_message(FieldChanged(self.field_key, value))
 
 
-class LineField(Input):
+class LineField(KeysStayHere, Input):
     """One line of text; every keystroke is posted as it is typed.
 
     Focus puts the cursor at the end and never selects (Textual's default selects all, so the first key
@@ -52,6 +70,7 @@ class LineField(Input):
 
     BINDINGS = [Binding("ctrl+z", "undo", "Undo", show=False, id="field.undo", tooltip="Undo the last change here")]
     UNDO_LIMIT = 100
+    _typing = False  # set while a new value is applied, see ``_watch_value``
 
     def __init__(self, field_key: str, value: object = None, **kw) -> None:
         super().__init__("" if value is None else str(value), select_on_focus=False, **kw)
@@ -63,6 +82,19 @@ class LineField(Input):
     def _on_focus(self, event) -> None:
         super()._on_focus(event)
         self.cursor_position = len(self.value)
+
+    def _watch_value(self, value: str) -> None:
+        """Input grows its scrollable width with the text, and that asks for a layout of the whole screen
+        (every field of a long section) on every key. The box itself never changes size, so the new width
+        is kept without the layout."""
+        self._typing = True
+        try:
+            super()._watch_value(value)
+        finally:
+            self._typing = False
+
+    def refresh(self, *regions, repaint: bool = True, layout: bool = False, recompose: bool = False) -> LineField:
+        return super().refresh(*regions, repaint=repaint, layout=layout and not self._typing, recompose=recompose)
 
     def _on_blur(self, event) -> None:
         super()._on_blur(event)
@@ -90,7 +122,7 @@ class NumberField(LineField):
     """A number typed as text: nonsense is kept on screen with an inline message, never thrown away."""
 
 
-class NotesField(TextArea):
+class NotesField(KeysStayHere, TextArea):
     """Multi-line notes; tab moves on to the next field rather than typing a tab."""
 
     def __init__(self, field_key: str, value: object = None, **kw) -> None:
@@ -106,7 +138,7 @@ class NotesField(TextArea):
         self.post_message(FieldChanged(self.field_key, self.text))
 
 
-class ChoiceField(Widget, can_focus=True):
+class ChoiceField(KeysStayHere, Widget, can_focus=True):
     """A choice by single keys: 1-9 pick an option, left/right step through them, delete clears.
 
     Lighter than a Select (no overlay per field) so a section with dozens of choices stays instant.
@@ -119,7 +151,7 @@ class ChoiceField(Widget, can_focus=True):
         *[Binding(str(n), f"pick({n})", show=False, id=f"choice.{n}") for n in range(1, 10)],
     ]
     DEFAULT_CSS = "ChoiceField { height: auto; }"
-    value: reactive[str] = reactive("", layout=True)
+    value: reactive[str] = reactive("")  # a pick changes one mark, never the text's length: no layout
 
     def __init__(self, field_key: str, options: list[str] | tuple[str, ...], value: object = None, *,
                  label: str = "", **kw) -> None:
@@ -147,7 +179,11 @@ class ChoiceField(Widget, can_focus=True):
 
 
 class FieldBox(Vertical):
-    """A question, its guidance, its widget and the inline message for a bad value."""
+    """A question, its guidance, its widget and the inline message for a bad value.
+
+    The message line is made the first time there is one to show: a long section has dozens of boxes,
+    and every Tab walks all the widgets on the screen to find the next one.
+    """
 
     def __init__(self, title: str, guidance: str, field: Widget, *extra: Widget, error: str = "", **kw) -> None:
         super().__init__(**kw)
@@ -158,10 +194,20 @@ class FieldBox(Vertical):
         if self._guidance:
             yield Static(self._guidance, classes="guidance", markup=False)
         yield self._field
-        yield Static(self._error, classes="error" + ("" if self._error else " hidden"), markup=False)
+        if self._error:
+            yield Static(self._error, classes="error", markup=False)
         yield from self._extra
 
     def show_error(self, message: str | None) -> None:
-        label = self.query_one(".error", Static)
-        label.update(message or "")
-        label.set_class(not message, "hidden")
+        """Called on every change: touches the screen (and its layout) only when the message changes."""
+        message = message or ""
+        if message == self._error:
+            return
+        self._error = message
+        labels = self.query(".error")
+        if labels:
+            label = labels.first(Static)
+            label.update(message)
+            label.set_class(not message, "hidden")
+        else:
+            self.mount(Static(message, classes="error", markup=False), after=self._field)
