@@ -351,11 +351,14 @@ def _refresh_considered(store: Store, home_id: str) -> dict:
 
 
 def summarise(store: Store, home_id: str, stored_flags: list[dict] | None = None) -> dict:
+    """The dashboard's figures for one home, from its outline (its visits' heads and newest visit: the
+    home file is not parsed unless its outline is missing or stale) and its draft."""
     from visitor import trends
 
-    visits = store.visits(home_id)
-    stored_flags = store.flags(home_id) if stored_flags is None else stored_flags
-    latest = visits[-1] if visits else None
+    outline = store.outline(home_id)
+    visits = outline.visits
+    stored_flags = outline.flags if stored_flags is None else stored_flags
+    latest = outline.latest
     draft = store.draft(home_id)
     summary: dict = {
         "last_visit": latest["date"] if latest else "",
@@ -374,7 +377,8 @@ def summarise(store: Store, home_id: str, stored_flags: list[dict] | None = None
     }
     if latest:
         summary["concerns"] = len(concerns_for(store, latest))
-        status = distribution_status(store, latest)
+        status = distribution.status(latest, distribution.required(store.home(home_id), outline.children,
+                                                                    latest["date"]))
         summary["report_sent"] = status.complete
         summary["sent"] = status.fraction
         summary["missing"] = [r["recipient"] for r in status.missing]

@@ -22,7 +22,7 @@ VISIT_TEXT = ("id", "home_id", "date", "status", "checklist_id")
 APPENDABLE = ("addenda", "distribution", "responses")
 # Tables each kind of file may hold; anything else is kept untouched (a newer minor version may add some).
 TABLES = {"index": ("homes", "summaries"), "home": ("children", "visits", "flags", "erasures"),
-          "draft": ("draft",), "peers": ("peers",)}
+          "draft": ("draft",), "peers": ("peers",), "outline": ("children", "visits", "flags", "latest")}
 
 
 def visit_problem(row: object) -> str | None:
@@ -72,7 +72,7 @@ def _check_row(table: str, row: dict) -> str | None:
         return _check_model(row, Home)
     if table == "children":
         return _check_model(row, Child)
-    if table in ("visits", "draft"):
+    if table in ("visits", "draft", "latest"):
         return visit_problem(row)
     if table == "flags":
         return _check_flag(row)

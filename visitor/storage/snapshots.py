@@ -25,7 +25,7 @@ FOLDER = "backups"
 MANIFEST = "MANIFEST"
 STAMP = "%Y%m%dT%H%M%S%fZ"
 # Folders and files in the data folder that are not data: never snapshotted, never restored.
-NOT_DATA = {FOLDER, "aside", ".journal", "reg44.lock"}
+NOT_DATA = {FOLDER, "aside", ".journal", "reg44.lock", "outlines"}  # outlines: derived, see storage.outline
 
 
 @dataclass(frozen=True)
