@@ -512,12 +512,31 @@ class Store:
                 tables = outline.outline_tables(home)
                 if self._tx is not None and home:
                     self._write_raw(target, outline.outline_bytes(home, raw))
-        visits = sorted(tables.get("visits", {}).values(), key=lambda v: v["date"])
+        visits = sorted(tables.get("heads", {}).values(), key=lambda v: v["date"])
         return HomeOutline(
             children=sorted((Child(**_known(Child, r)) for r in tables.get("children", {}).values()),
                             key=lambda c: (c.admitted, c.code)),
             flags=sorted(tables.get("flags", {}).values(), key=lambda f: (f["raised_on"], f["key"])),
             visits=visits, latest=next(iter(tables.get("latest", {}).values()), None))
+
+    def rebuild_outline(self, home_id: str) -> bool:
+        """Write the home's outline afresh from its parsed file if it differs (``reg44 check --repair``)."""
+        path, target = self.home_path(home_id), self.outline_path(home_id)
+        with self.transaction():
+            tx = self._tx
+            assert tx is not None
+            if path in tx.tables or path in tx.spilled or path in tx.raw:
+                return False  # written by this commit: its outline is written with it
+            raw = read_file(path)
+            fresh = None if raw is None else outline.outline_bytes(self._tables(path), raw)
+            try:
+                stored = read_file(target)
+            except DataFileError:
+                stored = b""
+            if stored != fresh:
+                self._write_raw(target, fresh)
+                return True
+        return False
 
     # -- children -----------------------------------------------------------------------------------
     def children(self, home_id: str) -> list[Child]:

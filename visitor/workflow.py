@@ -390,13 +390,15 @@ def summarise(store: Store, home_id: str, stored_flags: list[dict] | None = None
 def recompute_summaries(store: Store) -> dict[str, int]:
     """Recompute every home's dashboard summary from its files and save those that differ, in one commit.
 
-    The repair for a summary left stale (``reg44 check --repair``). Homes are read one at a time, so memory
-    stays flat at any number of homes. Returns how many homes were read and how many summaries changed.
+    The repair for a summary left stale (``reg44 check --repair``): each home file is parsed whole and its
+    outline rewritten if it differs. Homes are read one at a time, so memory stays flat at any number of
+    homes. Returns how many homes were read and how many summaries changed.
     """
     cached = store.summaries()
     result = {"homes": 0, "changed": 0}
     with store.transaction():
         for home in store.homes():
+            store.rebuild_outline(home.id)
             fresh = summarise(store, home.id)
             result["homes"] += 1
             if cached.get(home.id) != {**fresh, "home_id": home.id}:

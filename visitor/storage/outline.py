@@ -17,10 +17,8 @@ from visitor.storage.files import DataFileError, dump_tables, parse_tables
 from visitor.storage.records import validate_file
 
 FOLDER = "outlines"
-# Of each visit, what open recommendations and their timescales are worked out from (and what every visit
-# record must have to be read back).
-HEAD_FIELDS = ("id", "home_id", "date", "status", "checklist_id", "checklist_version", "recommendations",
-               "responses", "earlier")
+# Of each visit, what open recommendations and their timescales are worked out from.
+HEAD_FIELDS = ("id", "date", "recommendations", "responses", "earlier")
 
 
 def source_of(home_bytes: bytes) -> dict:
@@ -35,7 +33,7 @@ def outline_tables(home: dict) -> dict:
     return {
         "children": home.get("children", {}),
         "flags": home.get("flags", {}),
-        "visits": {doc_id: {k: row[k] for k in HEAD_FIELDS if k in row} for doc_id, row in visits.items()},
+        "heads": {doc_id: {k: row[k] for k in HEAD_FIELDS if k in row} for doc_id, row in visits.items()},
         "latest": {latest[0]: latest[1]} if latest else {},
     }
 
