@@ -289,11 +289,6 @@ def _response_days(store: Store) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else consideration.DEFAULT_DAYS
 
 
-def consideration_flags(store: Store, home_id: str, today: date | None = None) -> list[dict]:
-    """Recommendations not considered within their timescale, as plain flag dicts."""
-    return consideration.flags(store.visits(home_id), today or date.today(), _response_days(store))
-
-
 def merge_plain_flags(stored: list[dict], current: list[dict], prefix: str,
                       ended: dict[str, str] | None = None) -> list[dict]:
     """Merge flags given as plain dicts ``{key, title, evidence, raised_on, ...}`` whose keys start ``prefix``.
@@ -331,8 +326,10 @@ def _consideration_merge(store: Store, home_id: str, stored: list[dict],
     ``rec_not_considered:`` flags, merged against what was stored before (the replay keeps only its own)."""
     prefix = consideration.KEY_PREFIX
     engine = stored if engine is None else engine
-    mine = merge_plain_flags([f for f in stored if f["key"].startswith(prefix)], consideration_flags(store, home_id),
-                             prefix, consideration.settled(store.visits(home_id)))
+    heads = store.outline(home_id).visits  # recommendations and their responses are all this needs
+    mine = merge_plain_flags([f for f in stored if f["key"].startswith(prefix)],
+                             consideration.flags(heads, date.today(), _response_days(store)),
+                             prefix, consideration.settled(heads))
     return [f for f in engine if not f["key"].startswith(prefix)] + mine
 
 
@@ -423,7 +420,7 @@ def summaries(store: Store) -> dict[str, dict]:
             try:
                 summary = check_considered(store, home.id) if summary is not None else summarise(store, home.id)
             except (LockedError, ReadOnlyError):
-                summary = summarise(store, home.id, _consideration_merge(store, home.id, store.flags(home.id)))
+                summary = summarise(store, home.id, _consideration_merge(store, home.id, store.outline(home.id).flags))
         result[home.id] = summary
     return result
 
