@@ -34,6 +34,7 @@ from tinydb.table import Document, Table
 from visitor.model import Child, Home, ValidationError, Visit, check_visit_date, new_id, parse_date
 from visitor.storage import journal, outline, records
 from visitor.storage.files import (
+    NOFOLLOW,
     DataFileError,
     DataLock,
     ReadOnlyError,
@@ -805,10 +806,13 @@ class Store:
         problems = self._not_files()
         for path in self.data_files():
             try:
-                with open(path, "rb") as handle:
-                    head = handle.read(1)
-                    handle.seek(max(path.stat().st_size - 64, 0))
-                    tail = handle.read().rstrip()
+                fd = os.open(path, os.O_RDONLY | NOFOLLOW)  # plain reads: a buffered file object costs more
+                try:
+                    head = os.read(fd, 1)
+                    os.lseek(fd, max(os.fstat(fd).st_size - 64, 0), os.SEEK_SET)
+                    tail = os.read(fd, 64).rstrip()
+                finally:
+                    os.close(fd)
             except OSError as exc:
                 problems.append(DataFileError(path, f"cannot be read ({exc.strerror})"))
                 continue
@@ -822,10 +826,10 @@ class Store:
         for folder in (self.root, self.root / "homes", self.root / "drafts", self.root / "checklists"):
             if not folder.is_dir():
                 continue
-            for entry in folder.iterdir():
+            for entry in os.scandir(folder):
                 if entry.name.endswith(".json") and (entry.is_symlink() or not entry.is_file()):
                     try:
-                        refuse_special(entry)
+                        refuse_special(Path(entry.path))
                     except DataFileError as exc:
                         problems.append(exc)
         return problems
