@@ -450,9 +450,9 @@ class Store:
         return sorted((Home(**_known(Home, r)) for r in rows), key=lambda h: h.name.lower())
 
     def home(self, home_id: str) -> Home:
-        for home in self.homes():
-            if home.id == home_id:
-                return home
+        for row in self._tables(self.index_path).get("homes", {}).values():  # one Home made, not every home's
+            if row.get("id") == home_id:
+                return Home(**_known(Home, row))
         raise NotFound(f"There is no home with id {_shown(home_id)} (see `reg44 homes`).")
 
     def add_home(self, home: Home) -> Home:
@@ -846,10 +846,11 @@ class Store:
             rel = path.relative_to(self.root).as_posix()
             try:
                 raw = read_file(path) or b""
-                check_file(rel, raw, path)
-                if rel == "settings.json":
-                    self._settings_file()
-                elif rel.endswith(".json") and not rel.startswith("checklists/"):
+                if rel == "settings.json" or rel.startswith("checklists/"):
+                    check_file(rel, raw, path)
+                    if rel == "settings.json":
+                        self._settings_file()
+                else:  # parsed once (``check_file`` would parse it too): peers.json is megabytes at 200 homes
                     records.validate_file(self._kind(path), parse_tables(raw, path), path)
             except DataFileError as exc:
                 problems.append(exc)

@@ -97,6 +97,9 @@ def _check_head(row: dict) -> str | None:
     return None
 
 
+_NUMBER = {int, float}  # types exactly: not bool, nor a subclass
+
+
 def _check_peer(row: dict) -> str | None:
     """A home's event totals for pooling (derived data: rebuilt from the home file when refreshed)."""
     if not isinstance(row.get("home_id"), str) or not isinstance(row.get("setting_type"), str):
@@ -105,8 +108,7 @@ def _check_peer(row: dict) -> str | None:
     if not isinstance(dates, list) or not isinstance(exposure, list) or not isinstance(counts, dict):
         return "needs lists 'dates' and 'exposure' and a mapping 'counts'"
     numbers = [exposure, *counts.values()]
-    if not all(isinstance(v, list) and len(v) == len(dates) and
-               all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v) for v in numbers):
+    if not all(type(v) is list and len(v) == len(dates) and set(map(type, v)) <= _NUMBER for v in numbers):
         return "has totals that are not lists of numbers, one per visit"
     return None
 
