@@ -23,7 +23,7 @@ from pathlib import Path
 
 import visitor.store
 from visitor.check import check_all
-from visitor.storage import files, journal, paths, snapshots
+from visitor.storage import files, journal, outline, paths, snapshots
 from visitor.store import Store
 
 # Calls that change the disk. ``open`` counts only when it may create a file.
@@ -110,6 +110,11 @@ def state(root: Path, *, copies: bool = False) -> dict[str, object]:
             found[rel] = _mask(json.loads(raw))
         except ValueError:
             found[rel] = raw
+        if top == outline.FOLDER and isinstance(found[rel], dict):  # its home file's hash, as agreeing or not
+            home = root / "homes" / path.name
+            agrees = home.is_file() and list(found[rel].get("source", {}).values()) == [
+                outline.source_of(home.read_bytes())]
+            found[rel]["source"] = "<agrees with its home file>" if agrees else "<STALE>"
     return found
 
 

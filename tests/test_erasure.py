@@ -70,7 +70,7 @@ def test_erasure_is_idempotent_and_no_later_backup_brings_the_child_back(data_di
     assert [(e["visits"], e["copies"]) for e in store.erasures(HOME)][-1] == (0, 0), "nothing was left to erase"
     second = {p: t for p, t in _every_file(root).items() if p.name != "reg44.lock"}
     changed = {str(p.relative_to(root)) for p in set(first) | set(second) if first.get(p) != second.get(p)}
-    assert changed == {f"homes/{HOME}.json"}, "a second run only adds its record"
+    assert changed == {f"homes/{HOME}.json", f"outlines/{HOME}.json"}, "a second run only adds its record"
     # The next ordinary command takes a fresh snapshot (the newest is hours old): it must hold no trace either.
     assert run_cli("profile", "--name", "Visitor V", data=root).returncode == 0
     assert len(Snapshots(root).list()) == 2

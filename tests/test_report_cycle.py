@@ -443,3 +443,34 @@ def test_pdf_has_whole_header_words_and_no_nearly_blank_page(demo_store, tmp_pat
     # (the signed block), but never nothing: a page of header and footer alone has about 20 words
     assert all(n > 80 for n in counts[:len(portrait) - 1]), counts
     assert "Signed" in portrait[-1] and len(portrait[-1].split()) > 25, counts
+
+
+def test_pending_and_settled_equal_the_one_recommendation_at_a_time_definition():
+    """Gathering closing ratings in one pass gives what ``considered_on`` gives for each recommendation."""
+    import random
+
+    from visitor import consideration
+
+    rng = random.Random(11)
+    ratings = ["met", "not met", "partly met", "no longer relevant", ""]
+    for _ in range(200):
+        visits = []
+        for n in range(rng.randint(0, 8)):
+            made = [f"r{rng.randint(0, 6)}" for _ in range(rng.randint(0, 2))]
+            visits.append({"id": f"v{n}", "date": f"2025-{n + 1:02d}-10",
+                           "recommendations": [{"id": r, "text": "t", "timescale": rng.choice(["", "1 month"])}
+                                               for r in made],
+                           "responses": {r: {"response": "accepted", "received_on": rng.choice(["", "2025-12-01"])}
+                                         for r in made if rng.random() < 0.3},
+                           "earlier": {f"r{rng.randint(0, 6)}": {"rating": rng.choice(ratings)}}})
+        rng.shuffle(visits)
+        ordered = sorted(visits, key=lambda v: v["date"])
+        expected = [(v, rec) for i, v in enumerate(ordered) for rec in v["recommendations"]
+                    if not consideration.considered(rec["id"], v, ordered[i + 1:])]
+        assert [(v, rec) for v, rec, _ in consideration.pending(visits)] == expected
+        settled = {}
+        for i, v in enumerate(ordered):
+            for rec in v["recommendations"]:
+                if day := consideration.considered_on(rec["id"], v, ordered[i + 1:]):
+                    settled[consideration.KEY_PREFIX + rec["id"]] = day
+        assert consideration.settled(visits) == settled

@@ -15,6 +15,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date, timedelta
+from typing import Iterator
 
 from visitor.model import CLOSED_RATINGS, parse_date
 
@@ -58,11 +59,15 @@ def due_by(timescale: str, made_on: str, default_days: int = DEFAULT_DAYS) -> da
     return made + timedelta(days=default_days)
 
 
+def _responded_on(rec_id: str, visit: dict) -> str:
+    response = visit.get("responses", {}).get(rec_id, {})
+    return (response.get("received_on") or visit["date"]) if response.get("response") else ""
+
+
 def considered_on(rec_id: str, visit: dict, later: list[dict]) -> str:
     """The day the recommendation was known to be considered ("" if not yet): the response, or a closing rating."""
-    response = visit.get("responses", {}).get(rec_id, {})
-    if response.get("response"):
-        return response.get("received_on") or visit["date"]
+    if responded := _responded_on(rec_id, visit):
+        return responded
     for other in sorted(later, key=lambda v: v["date"]):
         if other.get("earlier", {}).get(rec_id, {}).get("rating") in CLOSED_RATINGS:
             return other["date"]
@@ -73,26 +78,36 @@ def considered(rec_id: str, visit: dict, later: list[dict]) -> bool:
     return bool(considered_on(rec_id, visit, later))
 
 
-def settled(final_visits: list[dict]) -> dict[str, str]:
-    """Flag key → the day each considered recommendation was considered."""
+def _each_considered_on(final_visits: list[dict]) -> Iterator[tuple[dict, dict, str]]:
+    """(visit, recommendation, ``considered_on``) for every recommendation, oldest visit first.
+
+    The closing ratings are gathered in one pass, not searched again for each recommendation (ten years of
+    monthly visits make that quadratic, and every dashboard summary asks).
+    """
     ordered = sorted(final_visits, key=lambda v: v["date"])
-    found = {}
+    closing: dict[str, list[int]] = {}
+    for index, visit in enumerate(ordered):
+        for rec_id, progress in visit.get("earlier", {}).items():
+            if progress.get("rating") in CLOSED_RATINGS:
+                closing.setdefault(rec_id, []).append(index)
     for index, visit in enumerate(ordered):
         for rec in visit.get("recommendations", []):
-            if day := considered_on(rec["id"], visit, ordered[index + 1:]):
-                found[KEY_PREFIX + rec["id"]] = day
-    return found
+            day = _responded_on(rec["id"], visit)
+            if not day:
+                after = next((i for i in closing.get(rec["id"], ()) if i > index), None)
+                day = ordered[after]["date"] if after is not None else ""
+            yield visit, rec, day
+
+
+def settled(final_visits: list[dict]) -> dict[str, str]:
+    """Flag key → the day each considered recommendation was considered."""
+    return {KEY_PREFIX + rec["id"]: day for _, rec, day in _each_considered_on(final_visits) if day}
 
 
 def pending(final_visits: list[dict], default_days: int = DEFAULT_DAYS) -> list[tuple[dict, dict, date]]:
     """(visit, recommendation, due date) for every recommendation not yet considered, oldest first."""
-    ordered = sorted(final_visits, key=lambda v: v["date"])
-    found = []
-    for index, visit in enumerate(ordered):
-        for rec in visit.get("recommendations", []):
-            if not considered(rec["id"], visit, ordered[index + 1:]):
-                found.append((visit, rec, due_by(rec.get("timescale", ""), visit["date"], default_days)))
-    return found
+    return [(visit, rec, due_by(rec.get("timescale", ""), visit["date"], default_days))
+            for visit, rec, day in _each_considered_on(final_visits) if not day]
 
 
 def flags(final_visits: list[dict], today: date, default_days: int = DEFAULT_DAYS) -> list[dict]:

@@ -27,7 +27,6 @@ LIMITS = {"corrections": 500, "responses": 2000, "people": 200, "recommendations
           "visitor": 20, "opinions": 10, "conflict": 10, "invalid": 5000}
 SHORT = 2000  # a name, a role, a rating, a recipient
 ERASED = "[erased]"
-_FIELDS = tuple(Visit.__dataclass_fields__)
 
 
 class VisitRules:
@@ -45,7 +44,7 @@ class VisitRules:
         No deep copy is made: the returned dict shares the nested parts of ``raw``.
         """
         visit = Visit.from_dict(raw)
-        record = {name: getattr(visit, name) for name in _FIELDS}
+        record = dict(vars(visit))  # every field of the dataclass
         for name, limit in LIMITS.items():
             if name in record and len(record[name]) > limit:
                 raise ValidationError(f"'{name}' has {len(record[name]):,} entries; at most {limit:,} are allowed")
@@ -55,8 +54,10 @@ class VisitRules:
             _text(key, "a flagged item", SHORT)
         for key, text in record["invalid"].items():
             _text(text, "kept text", MAX_TEXT)
-        for key in (*record["notes"], *record["answers"]):
-            _text(key, "item id", SHORT)
+        keys = [*record["notes"], *record["answers"]]
+        if not (set(map(type, keys)) <= {str} and max(map(len, keys), default=0) <= SHORT):  # in C: 60 keys a visit
+            for key in keys:
+                _text(key, "item id", SHORT)
         _flat(record["visitor"], "visitor", SHORT)
         _flat(record["conflict"], "conflict of interest", MAX_TEXT)
         # Visit.validate has checked the ratings, opinions, roles and recommendations' text; here their shape
@@ -115,6 +116,9 @@ class VisitRules:
                 raise ValidationError(f"has answers for a child {str(child_id)[:60]!r} who is not at the home")
             if not isinstance(answers, dict):
                 raise ValidationError("each child's answers must be an object")
+            if ERASED not in answers.values():
+                checked[child_id] = self._answers(self.child_items, answers)
+                continue
             checked[child_id] = self._answers(self.child_items, {k: v for k, v in answers.items() if v != ERASED})
             checked[child_id].update({k: v for k, v in answers.items() if v == ERASED})
         return checked

@@ -5,6 +5,7 @@ Layout of a data folder::
     settings.json          the visitor's profile and configurable rules (deadline, thresholds)
     index.json             homes and each home's dashboard summary
     homes/<home>.json      a home's children, finalised visits, pattern flags and erasure records
+    outlines/<home>.json   what the home's summary needs, tied to its home file's content (derived data)
     drafts/<home>.json     the one draft visit of a home (the only file an autosave rewrites)
     checklists/            a snapshot of every checklist version a visit has used
     backups/               rolling copies of each file
@@ -21,6 +22,7 @@ import re
 import time
 from collections import OrderedDict
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator
@@ -30,8 +32,9 @@ from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
 from visitor.model import Child, Home, ValidationError, Visit, check_visit_date, new_id, parse_date
-from visitor.storage import journal, records
+from visitor.storage import journal, outline, records
 from visitor.storage.files import (
+    NOFOLLOW,
     DataFileError,
     DataLock,
     ReadOnlyError,
@@ -56,13 +59,23 @@ DEFAULT_SETTINGS = {
     "theme": "textual-dark",
 }
 # Folders where atomic writes leave a temp file beside their target if killed (the root is swept too).
-TEMP_FOLDERS = ("homes", "drafts", "checklists", ".hub")
+TEMP_FOLDERS = ("homes", "drafts", "checklists", ".hub", outline.FOLDER)
 CACHED_FILES = 8  # parsed files kept in memory: enough for a screen's work, never the whole folder
 
 
 class NotFound(KeyError):
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+@dataclass
+class HomeOutline:
+    """What a home's dashboard summary is worked out from (see ``storage.outline``). Treat as read-only."""
+
+    children: list[Child]
+    flags: list[dict]
+    visits: list[dict]  # oldest first, each with ``outline.HEAD_FIELDS`` only
+    latest: dict | None  # the newest final visit, whole
 
 
 class _Pending(Storage):
@@ -184,6 +197,7 @@ class Store:
         payloads: dict[Path, bytes | None] = dict(tx.raw)
         for path, tables in tx.tables.items():
             payloads[path] = None if tables is None else dump_tables(tables)
+        payloads.update(self._outlines_of(payloads, tx))
         try:
             if tx.staging is None and len(payloads) == 1:
                 ((path, data),) = payloads.items()
@@ -213,6 +227,22 @@ class Store:
             if tables is not None:
                 self._remember(path, tables)
 
+    def _outlines_of(self, payloads: dict[Path, bytes | None], tx: _Transaction) -> dict[Path, bytes | None]:
+        """The outline of every home file the commit writes, to commit with it (removed with it)."""
+        found: dict[Path, bytes | None] = {}
+        for path, data in payloads.items():
+            if path.parent != self.root / "homes" or path.suffix != ".json":
+                continue
+            target = self.root / outline.FOLDER / path.name
+            tables = tx.tables.get(path)
+            if data is not None and tables is None:  # raw bytes (a restore): good copies, but checked again
+                try:
+                    tables = parse_tables(data, path)
+                except DataFileError:
+                    data = None
+            found[target] = None if data is None or tables is None else outline.outline_bytes(tables, data)
+        return found
+
     def _snapshot_if_due(self) -> None:
         now = time.monotonic()
         if now - self._snapshot_checked < 60:
@@ -233,6 +263,19 @@ class Store:
 
     def _tables(self, path: Path) -> dict:
         """Parsed, validated content of a data file (a transaction's own changes first), cached by stat."""
+        parsed = self._parsed(path)
+        if parsed is not None:
+            return parsed
+        raw = read_file(path)
+        if raw is None:
+            return {}
+        tables = parse_tables(raw, path)
+        records.validate_file(self._kind(path), tables, path)
+        self._remember(path, tables)
+        return tables
+
+    def _parsed(self, path: Path) -> dict | None:
+        """A file's tables if they are at hand without reading it (the transaction's, the cache's, none: {})."""
         tx = self._tx
         if tx is not None:
             if path in tx.tables:
@@ -243,18 +286,11 @@ class Store:
             st = os.lstat(path)
         except FileNotFoundError:
             return {}
-        key = (st.st_ino, st.st_mtime_ns, st.st_size)
         cached = self._cache.get(path)
-        if cached and cached[0] == key:
+        if cached and cached[0] == (st.st_ino, st.st_mtime_ns, st.st_size):
             self._cache.move_to_end(path)
             return cached[1]
-        raw = read_file(path)
-        if raw is None:
-            return {}
-        tables = parse_tables(raw, path)
-        records.validate_file(self._kind(path), tables, path)
-        self._remember(path, tables)
-        return tables
+        return None
 
     def _kind(self, path: Path) -> str:
         if path == self.index_path:
@@ -323,7 +359,9 @@ class Store:
         if tx is None or not tables:
             return
         tx.staging = tx.staging or journal.Staging(self.root)
-        tx.staging.stage(path, dump_tables(tables))
+        data = dump_tables(tables)
+        tx.staging.stage(path, data)
+        tx.staging.stage(self.outline_path(home_id), outline.outline_bytes(tables, data))
         del tx.tables[path]
         tx.spilled.add(path)
 
@@ -340,6 +378,9 @@ class Store:
 
     def home_path(self, home_id: str) -> Path:
         return inside(self.root / "homes", home_id, "home id", ".json")
+
+    def outline_path(self, home_id: str) -> Path:
+        return inside(self.root / outline.FOLDER, home_id, "home id", ".json")
 
     def draft_path(self, home_id: str) -> Path:
         return inside(self.root / "drafts", home_id, "home id", ".json")
@@ -409,9 +450,9 @@ class Store:
         return sorted((Home(**_known(Home, r)) for r in rows), key=lambda h: h.name.lower())
 
     def home(self, home_id: str) -> Home:
-        for home in self.homes():
-            if home.id == home_id:
-                return home
+        for row in self._tables(self.index_path).get("homes", {}).values():  # one Home made, not every home's
+            if row.get("id") == home_id:
+                return Home(**_known(Home, row))
         raise NotFound(f"There is no home with id {_shown(home_id)} (see `reg44 homes`).")
 
     def add_home(self, home: Home) -> Home:
@@ -448,6 +489,55 @@ class Store:
     def save_peer_row(self, home_id: str, row: dict) -> None:
         with self.transaction():
             self._put_row(self.peers_path, "peers", "home_id", json.loads(json.dumps({**row, "home_id": home_id})))
+
+    def outline(self, home_id: str) -> HomeOutline:
+        """What the home's summary needs, without parsing its visits when its outline matches its file.
+
+        The home file is still read (its hash ties the outline to it) but not parsed; a missing or stale
+        outline falls back to the home file itself, and a writer puts the outline right in its commit.
+        """
+        path = self.home_path(home_id)
+        tables = self._parsed(path)
+        if tables is not None:
+            tables = outline.outline_tables(tables)
+        else:
+            raw = read_file(path) or b""
+            target = self.outline_path(home_id)
+            try:
+                stored = read_file(target)
+            except DataFileError:
+                stored = None
+            tables = outline.matching(stored, raw, target)
+            if tables is None:
+                home = self._tables(path)
+                tables = outline.outline_tables(home)
+                if self._tx is not None and home:
+                    self._write_raw(target, outline.outline_bytes(home, raw))
+        visits = sorted(tables.get("heads", {}).values(), key=lambda v: v["date"])
+        return HomeOutline(
+            children=sorted((Child(**_known(Child, r)) for r in tables.get("children", {}).values()),
+                            key=lambda c: (c.admitted, c.code)),
+            flags=sorted(tables.get("flags", {}).values(), key=lambda f: (f["raised_on"], f["key"])),
+            visits=visits, latest=next(iter(tables.get("latest", {}).values()), None))
+
+    def rebuild_outline(self, home_id: str) -> bool:
+        """Write the home's outline afresh from its parsed file if it differs (``reg44 check --repair``)."""
+        path, target = self.home_path(home_id), self.outline_path(home_id)
+        with self.transaction():
+            tx = self._tx
+            assert tx is not None
+            if path in tx.tables or path in tx.spilled or path in tx.raw:
+                return False  # written by this commit: its outline is written with it
+            raw = read_file(path)
+            fresh = None if raw is None else outline.outline_bytes(self._tables(path), raw)
+            try:
+                stored = read_file(target)
+            except DataFileError:
+                stored = b""
+            if stored != fresh:
+                self._write_raw(target, fresh)
+                return True
+        return False
 
     # -- children -----------------------------------------------------------------------------------
     def children(self, home_id: str) -> list[Child]:
@@ -716,10 +806,13 @@ class Store:
         problems = self._not_files()
         for path in self.data_files():
             try:
-                with open(path, "rb") as handle:
-                    head = handle.read(1)
-                    handle.seek(max(path.stat().st_size - 64, 0))
-                    tail = handle.read().rstrip()
+                fd = os.open(path, os.O_RDONLY | NOFOLLOW)  # plain reads: a buffered file object costs more
+                try:
+                    head = os.read(fd, 1)
+                    os.lseek(fd, max(os.fstat(fd).st_size - 64, 0), os.SEEK_SET)
+                    tail = os.read(fd, 64).rstrip()
+                finally:
+                    os.close(fd)
             except OSError as exc:
                 problems.append(DataFileError(path, f"cannot be read ({exc.strerror})"))
                 continue
@@ -733,10 +826,10 @@ class Store:
         for folder in (self.root, self.root / "homes", self.root / "drafts", self.root / "checklists"):
             if not folder.is_dir():
                 continue
-            for entry in folder.iterdir():
+            for entry in os.scandir(folder):
                 if entry.name.endswith(".json") and (entry.is_symlink() or not entry.is_file()):
                     try:
-                        refuse_special(entry)
+                        refuse_special(Path(entry.path))
                     except DataFileError as exc:
                         problems.append(exc)
         return problems
@@ -753,10 +846,11 @@ class Store:
             rel = path.relative_to(self.root).as_posix()
             try:
                 raw = read_file(path) or b""
-                check_file(rel, raw, path)
-                if rel == "settings.json":
-                    self._settings_file()
-                elif rel.endswith(".json") and not rel.startswith("checklists/"):
+                if rel == "settings.json" or rel.startswith("checklists/"):
+                    check_file(rel, raw, path)
+                    if rel == "settings.json":
+                        self._settings_file()
+                else:  # parsed once (``check_file`` would parse it too): peers.json is megabytes at 200 homes
                     records.validate_file(self._kind(path), parse_tables(raw, path), path)
             except DataFileError as exc:
                 problems.append(exc)

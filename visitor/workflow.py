@@ -289,11 +289,6 @@ def _response_days(store: Store) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else consideration.DEFAULT_DAYS
 
 
-def consideration_flags(store: Store, home_id: str, today: date | None = None) -> list[dict]:
-    """Recommendations not considered within their timescale, as plain flag dicts."""
-    return consideration.flags(store.visits(home_id), today or date.today(), _response_days(store))
-
-
 def merge_plain_flags(stored: list[dict], current: list[dict], prefix: str,
                       ended: dict[str, str] | None = None) -> list[dict]:
     """Merge flags given as plain dicts ``{key, title, evidence, raised_on, ...}`` whose keys start ``prefix``.
@@ -331,8 +326,10 @@ def _consideration_merge(store: Store, home_id: str, stored: list[dict],
     ``rec_not_considered:`` flags, merged against what was stored before (the replay keeps only its own)."""
     prefix = consideration.KEY_PREFIX
     engine = stored if engine is None else engine
-    mine = merge_plain_flags([f for f in stored if f["key"].startswith(prefix)], consideration_flags(store, home_id),
-                             prefix, consideration.settled(store.visits(home_id)))
+    heads = store.outline(home_id).visits  # recommendations and their responses are all this needs
+    mine = merge_plain_flags([f for f in stored if f["key"].startswith(prefix)],
+                             consideration.flags(heads, date.today(), _response_days(store)),
+                             prefix, consideration.settled(heads))
     return [f for f in engine if not f["key"].startswith(prefix)] + mine
 
 
@@ -351,11 +348,14 @@ def _refresh_considered(store: Store, home_id: str) -> dict:
 
 
 def summarise(store: Store, home_id: str, stored_flags: list[dict] | None = None) -> dict:
+    """The dashboard's figures for one home, from its outline (its visits' heads and newest visit: the
+    home file is not parsed unless its outline is missing or stale) and its draft."""
     from visitor import trends
 
-    visits = store.visits(home_id)
-    stored_flags = store.flags(home_id) if stored_flags is None else stored_flags
-    latest = visits[-1] if visits else None
+    outline = store.outline(home_id)
+    visits = outline.visits
+    stored_flags = outline.flags if stored_flags is None else stored_flags
+    latest = outline.latest
     draft = store.draft(home_id)
     summary: dict = {
         "last_visit": latest["date"] if latest else "",
@@ -374,7 +374,8 @@ def summarise(store: Store, home_id: str, stored_flags: list[dict] | None = None
     }
     if latest:
         summary["concerns"] = len(concerns_for(store, latest))
-        status = distribution_status(store, latest)
+        status = distribution.status(latest, distribution.required(store.home(home_id), outline.children,
+                                                                    latest["date"]))
         summary["report_sent"] = status.complete
         summary["sent"] = status.fraction
         summary["missing"] = [r["recipient"] for r in status.missing]
@@ -386,13 +387,15 @@ def summarise(store: Store, home_id: str, stored_flags: list[dict] | None = None
 def recompute_summaries(store: Store) -> dict[str, int]:
     """Recompute every home's dashboard summary from its files and save those that differ, in one commit.
 
-    The repair for a summary left stale (``reg44 check --repair``). Homes are read one at a time, so memory
-    stays flat at any number of homes. Returns how many homes were read and how many summaries changed.
+    The repair for a summary left stale (``reg44 check --repair``): each home file is parsed whole and its
+    outline rewritten if it differs. Homes are read one at a time, so memory stays flat at any number of
+    homes. Returns how many homes were read and how many summaries changed.
     """
     cached = store.summaries()
     result = {"homes": 0, "changed": 0}
     with store.transaction():
         for home in store.homes():
+            store.rebuild_outline(home.id)
             fresh = summarise(store, home.id)
             result["homes"] += 1
             if cached.get(home.id) != {**fresh, "home_id": home.id}:
@@ -417,7 +420,7 @@ def summaries(store: Store) -> dict[str, dict]:
             try:
                 summary = check_considered(store, home.id) if summary is not None else summarise(store, home.id)
             except (LockedError, ReadOnlyError):
-                summary = summarise(store, home.id, _consideration_merge(store, home.id, store.flags(home.id)))
+                summary = summarise(store, home.id, _consideration_merge(store, home.id, store.outline(home.id).flags))
         result[home.id] = summary
     return result
 

@@ -27,8 +27,8 @@ def safe_name(value: object, what: str = "identifier") -> str:
     """``value`` if it is safe as a file name; otherwise a one-line refusal naming ``what``."""
     if not isinstance(value, str):
         raise UnsafeName(f"The {what} must be text (got {type(value).__name__}).")
-    shown = value.encode("unicode_escape").decode()[:60]
     if not SAFE_NAME.fullmatch(value) or ".." in value:
+        shown = value.encode("unicode_escape").decode()[:60]
         raise UnsafeName(
             f"The {what} {shown!r} cannot be used: use up to 100 letters, digits, dots, dashes or underscores, "
             "starting with a letter or digit."
@@ -38,11 +38,12 @@ def safe_name(value: object, what: str = "identifier") -> str:
 
 def inside(folder: Path, name: str, what: str = "identifier", suffix: str = "") -> Path:
     """``folder/<name><suffix>`` after checking ``name``; refuses anything that would leave ``folder``."""
-    path = Path(folder) / (safe_name(name, what) + suffix)
-    base = os.path.abspath(folder)
-    if os.path.dirname(os.path.abspath(path)) != base:
+    leaf = safe_name(name, what) + suffix
+    # The path stays in ``folder`` exactly when ``leaf`` is one ordinary part (checked without resolving both
+    # paths: the dashboard asks this for every home's draft at start-up).
+    if leaf in ("", ".", "..") or os.sep in leaf or (os.altsep and os.altsep in leaf) or "\x00" in leaf:
         raise UnsafeName(f"The {what} {name!r} would leave the folder {folder}.")
-    return path
+    return Path(folder) / leaf
 
 
 def relative_inside(root: Path, rel: str) -> Path:

@@ -22,7 +22,7 @@ VISIT_TEXT = ("id", "home_id", "date", "status", "checklist_id")
 APPENDABLE = ("addenda", "distribution", "responses")
 # Tables each kind of file may hold; anything else is kept untouched (a newer minor version may add some).
 TABLES = {"index": ("homes", "summaries"), "home": ("children", "visits", "flags", "erasures"),
-          "draft": ("draft",), "peers": ("peers",)}
+          "draft": ("draft",), "peers": ("peers",), "outline": ("children", "heads", "flags", "latest")}
 
 
 def visit_problem(row: object) -> str | None:
@@ -72,15 +72,32 @@ def _check_row(table: str, row: dict) -> str | None:
         return _check_model(row, Home)
     if table == "children":
         return _check_model(row, Child)
-    if table in ("visits", "draft"):
+    if table in ("visits", "draft", "latest"):
         return visit_problem(row)
     if table == "flags":
         return _check_flag(row)
+    if table == "heads":
+        return _check_head(row)
     if table == "summaries":
         return None if isinstance(row.get("home_id"), str) else "has no text 'home_id'"
     if table == "peers":
         return _check_peer(row)
     return None
+
+
+def _check_head(row: dict) -> str | None:
+    """The part of a visit an outline keeps (``storage.outline.HEAD_FIELDS``)."""
+    if not isinstance(row.get("id"), str) or not isinstance(row.get("date"), str):
+        return "needs text 'id' and 'date'"
+    recommendations = row.get("recommendations", [])
+    if not isinstance(recommendations, list) or not all(isinstance(r, dict) for r in recommendations):
+        return "has 'recommendations' that are not a list of objects"
+    if not isinstance(row.get("responses", {}), dict) or not isinstance(row.get("earlier", {}), dict):
+        return "has 'responses' or 'earlier' that is not a mapping"
+    return None
+
+
+_NUMBER = {int, float}  # types exactly: not bool, nor a subclass
 
 
 def _check_peer(row: dict) -> str | None:
@@ -91,8 +108,7 @@ def _check_peer(row: dict) -> str | None:
     if not isinstance(dates, list) or not isinstance(exposure, list) or not isinstance(counts, dict):
         return "needs lists 'dates' and 'exposure' and a mapping 'counts'"
     numbers = [exposure, *counts.values()]
-    if not all(isinstance(v, list) and len(v) == len(dates) and
-               all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v) for v in numbers):
+    if not all(type(v) is list and len(v) == len(dates) and set(map(type, v)) <= _NUMBER for v in numbers):
         return "has totals that are not lists of numbers, one per visit"
     return None
 

@@ -25,7 +25,7 @@ FOLDER = "backups"
 MANIFEST = "MANIFEST"
 STAMP = "%Y%m%dT%H%M%S%fZ"
 # Folders and files in the data folder that are not data: never snapshotted, never restored.
-NOT_DATA = {FOLDER, "aside", ".journal", "reg44.lock"}
+NOT_DATA = {FOLDER, "aside", ".journal", "reg44.lock", "outlines"}  # outlines: derived, see storage.outline
 
 
 @dataclass(frozen=True)
@@ -45,20 +45,26 @@ class Snapshot:
 
 def data_files(root: Path) -> list[str]:
     """Every data file below ``root`` (relative, '/'-separated): index, homes, drafts, settings, checklists…"""
-    found = []
-    for folder, dirs, files in os.walk(root):
-        rel_folder = Path(folder).relative_to(root)
-        if rel_folder == Path("."):
-            dirs[:] = [d for d in dirs if d not in NOT_DATA]
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for name in files:
-            if name.startswith(".") or name in NOT_DATA or not name.endswith(".json"):
-                continue
-            path = Path(folder) / name
-            if path.is_symlink() or not path.is_file():
-                continue
-            found.append((rel_folder / name).as_posix())
+    found: list[str] = []
+    _walk(str(root), "", found)
     return sorted(found)
+
+
+def _walk(folder: str, rel: str, found: list[str]) -> None:
+    """``os.walk`` without following links, from directory entries' own types (no stat per file: start-up
+    lists every home's files)."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return  # as os.walk: a folder that cannot be listed is passed over
+    for entry in entries:
+        name = entry.name
+        if entry.is_dir():
+            if not (name.startswith(".") or (not rel and name in NOT_DATA) or entry.is_symlink()):
+                _walk(entry.path, f"{rel}{name}/", found)
+        elif not (name.startswith(".") or name in NOT_DATA or not name.endswith(".json")
+                  or entry.is_symlink() or not entry.is_file()):
+            found.append(rel + name)
 
 
 def check_file(rel: str, raw: bytes, path: Path) -> None:
