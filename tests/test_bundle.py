@@ -155,7 +155,7 @@ def test_bad_part_refuses_the_whole_bundle_and_changes_nothing(bundle_data, tmp_
     path = _write(tmp_path, bundle_data)
     for target in (tmp_path / "empty", tmp_path / "partial"):
         if target.name == "partial":  # a folder holding other data: it too stays exactly as it was
-            assert _cli(capsys, "--data", str(target), "home", "add", "--name", "Elsewhere")[0] == 0
+            assert _cli(capsys, "--data", str(target), "home", "add", "--name", "Elsewhere", "--urn", "SC100001", "--places", "3", "--registered-on", "2015-01-01")[0] == 0
         err = _refused(capsys, target, "load", str(path))
         if message:
             assert message in err, err

@@ -85,7 +85,7 @@ def test_dump_and_load_via_cli(data_dir, tmp_path):
 
 
 def test_demo_needs_force_beside_other_data(data_dir):
-    run_cli("home", "add", "--name", "My Own Home", data=data_dir)
+    run_cli("home", "add", "--name", "My Own Home", "--urn", "SC100001", "--places", "3", "--registered-on", "2015-01-01", data=data_dir)
     r = run_cli("demo", data=data_dir)
     assert r.returncode == 2 and "already holds data" in r.stderr
     r = run_cli("demo", "--force", data=data_dir)

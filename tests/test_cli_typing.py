@@ -107,7 +107,7 @@ def test_home_by_name_prefix_and_ambiguity(demo_store):
     assert r.returncode == 0, r.stderr
     assert run_cli("visits", "willow", data=data).returncode == 0
     assert json.loads(run_cli("children", "OAK", "--json", data=data).stdout)[0]["home_id"] == "oak-house"
-    r = run_cli("home", "add", "--name", "Oakley Court", data=data)
+    r = run_cli("home", "add", "--name", "Oakley Court", "--urn", "SC100001", "--places", "3", "--registered-on", "2015-01-01", data=data)
     assert r.returncode == 0, r.stderr
     r = run_cli("visits", "oak", data=data)
     assert r.returncode == 2 and "oak-house (Oak House)" in r.stderr and "oakley-court (Oakley Court)" in r.stderr

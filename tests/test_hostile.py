@@ -93,6 +93,7 @@ def _has_control(text: str) -> bool:
     return any(unicodedata.category(c) == "Cc" for c in text)
 
 
+REGISTERED = ["--urn=SC100001", "--places=3", "--registered-on=2015-01-01"]  # what every new home must have
 NAME_FIELDS = [("home", "--name"), ("home", "--provider"), ("home", "--manager"), ("home", "--ri"), ("home", "--la"),
                ("child", "--code"), ("child", "--authority"), ("profile", "--name"), ("profile", "--organisation")]
 
@@ -104,6 +105,7 @@ def test_names_refuse_control_characters_and_keep_everything_else_exactly(demo, 
         if command == "home":
             argv = ["home", "add", f"--id=h{n}-x", f"--name=Home {n}", f"{option}={value}"] if option != "--name" \
                 else ["home", "add", f"--id=h{n}-x", f"--name={value}"]
+            argv += REGISTERED
         elif command == "child":
             other = "--authority=Kent" if option == "--code" else f"--code=Q{n}"
             argv = ["child", "add", "oak-house", f"{option}={value}", other, "--admitted=2020-01-01"]
@@ -122,8 +124,9 @@ def test_names_refuse_control_characters_and_keep_everything_else_exactly(demo, 
     lambda v, ids: ["profile", f"--independence={v}"],
     lambda v, ids: ["resolve", "oak-house", v, "--reason=Checked"],
     lambda v, ids: ["erase-child", "oak-house", v, "--reason=Asked"],
-    lambda v, ids: ["home", "add", "--name=Ids", f"--id={v}"],
-    lambda v, ids: ["home", "add", "--name=Urns", "--id=urns", f"--urn={v}"],
+    lambda v, ids: ["home", "add", "--name=Ids", f"--id={v}", *REGISTERED],
+    lambda v, ids: ["home", "add", "--name=Urns", "--id=urns", f"--urn={v}", "--places=3",
+                   "--registered-on=2015-01-01"],
 ], ids=["addendum-reason", "addendum-text", "sent-to", "contact", "independence", "resolve-key", "erase-id",
         "home-id", "urn"])
 def test_free_text_and_ids_are_refused_cleanly_or_kept_exactly(demo, capsys, build):

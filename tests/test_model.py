@@ -2,7 +2,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from visitor.model import Child, Home, ValidationError, Visit, check_visit_date, open_recommendations
+from visitor.model import Child, Home, ValidationError, Visit, check_visit_date, open_recommendations, parse_date
 
 
 def test_home_validation_messages():
@@ -49,6 +49,25 @@ def test_visit_date_rules():
     with pytest.raises(ValidationError, match="one visit a day"):
         check_visit_date(home, date(2021, 5, 5), {"2021-05-05"})
     check_visit_date(home, date(2021, 5, 6), {"2021-05-05"})
+    with pytest.raises(ValidationError, match="visit on 2021-05-05, after 2021-05-01.*--backfill"):
+        check_visit_date(home, date(2021, 5, 1), {"2021-04-01", "2021-05-05"})
+    check_visit_date(home, date(2021, 5, 1), {"2021-04-01", "2021-05-05"}, backfill=True)
+
+
+def test_a_date_that_does_not_exist_is_named_as_such():
+    with pytest.raises(ValidationError, match="'2026-02-30' does not exist: check the day and the month"):
+        parse_date("2026-02-30", "visit date")
+    with pytest.raises(ValidationError, match="written as YYYY-MM-DD"):
+        parse_date("30/02/2026", "visit date")
+
+
+def test_a_home_entered_by_the_visitor_has_its_urn_places_and_registration():
+    full = dict(urn="SC123456", places=4, registered_on="2015-01-01")
+    assert Home("x", "X", **full).check_registration().places == 4
+    for missing, message in (("urn", "Ofsted URN"), ("places", "how many places"), ("registered_on", "registered")):
+        with pytest.raises(ValidationError, match=message):
+            Home("x", "X", **{**full, missing: "" if missing != "places" else 0}).check_registration()
+    assert Home("x", "X").validate().urn == "", "homes already stored without them still open"
 
 
 def test_visit_round_trip_and_bad_shapes():

@@ -383,6 +383,8 @@ async def test_hostile_input_in_forms_gets_messages_and_keeps_typing(one_home):
         assert "less than 0" in str(form.query_one("#form-error").render())
         assert form.query_one("#f-name").value == "Ash עברית", "nothing typed is lost"
         form.query_one("#f-places").value = "3"
+        form.query_one("#f-urn").value = "SC100001"
+        form.query_one("#f-registered_on").value = "2015-01-01"
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)

@@ -147,7 +147,7 @@ async def test_hostile_strings_in_the_home_form_refused_cleanly_or_stored_as_typ
             await pilot.press("a")
             await pilot.pause()
             form = app.screen
-            values = {"name": f"Hostile {label}", "places": "2", "registered_on": "2020-01-01", "urn": ""}
+            values = {"name": f"Hostile {label}", "places": "2", "registered_on": "2020-01-01", "urn": "SC123456"}
             values[field] = raw
             for name, value in values.items():
                 form.query_one(f"#f-{name}").value = value

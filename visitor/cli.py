@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("home")
     p.add_argument("--date", default=None, help="visit date (default today)")
     p.add_argument("--announced", action="store_true")
+    p.add_argument("--backfill", action="store_true", help="enter a visit dated before one already recorded")
     p = cmd("gaps", "list what a draft still needs before it can be finalised")
     p.add_argument("visit")
     p = cmd("finalise", "finalise a complete draft visit")
@@ -290,7 +291,7 @@ def cmd_home(store, args) -> int:
                 registered_manager=args.manager, responsible_individual=args.ri, la_area=args.la,
                 places=args.places, setting_type=args.type, registered_on=args.registered_on,
                 local_authority_wants_copy=args.la_copy)
-    store.add_home(home)
+    store.add_home(home.check_registration())
     print(f"Added {home.name} (id {home.id}).")
     return EXIT_OK
 
@@ -352,7 +353,8 @@ def cmd_visits(store, args) -> int:
 
 
 def cmd_start(store, args) -> int:
-    visit = store.start_visit(args.home, args.date or date.today().isoformat(), announced=args.announced)
+    visit = store.start_visit(args.home, args.date or date.today().isoformat(), announced=args.announced,
+                              backfill=args.backfill)
     print(f"Started draft visit {visit['id']}.")
     return EXIT_OK
 

@@ -102,7 +102,9 @@ def parse_date(value: object, what: str = "date") -> date:
         try:
             return date.fromisoformat(value.strip())
         except ValueError:
-            pass
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+                raise ValidationError(f"The {what} {_show(value)} does not exist: check the day and the month.") \
+                    from None
     raise ValidationError(f"The {what} must be a date written as YYYY-MM-DD (got {_show(value)}).")
 
 
@@ -243,6 +245,18 @@ class Home:
                 raise ValidationError("The registration date cannot be in the future.")
             self.registered_on = registered.isoformat()
         self.local_authority_wants_copy = bool(self.local_authority_wants_copy)
+        return self
+
+    def check_registration(self) -> "Home":
+        """What a home entered by the visitor must have: reports to Ofsted name its URN, rates need its
+        places, and visits cannot predate its registration. (Files written before this rule still open.)"""
+        self.validate()
+        if not self.urn:
+            raise ValidationError(f"Enter {self.name}'s Ofsted URN (like SC123456): reports to Ofsted name it.")
+        if self.places < 1:
+            raise ValidationError(f"Enter how many places {self.name} is registered for (at least 1).")
+        if not self.registered_on:
+            raise ValidationError(f"Enter the date {self.name} was registered (YYYY-MM-DD).")
         return self
 
     def to_dict(self) -> dict:
@@ -488,8 +502,10 @@ def _from_dict(cls, data: object, what: str):
         raise ValidationError(f"A {what} is not valid: {exc}") from None
 
 
-def check_visit_date(home: Home, day: date, existing_dates: set[str]) -> None:
-    """The rules for starting a visit on ``day``: not in the future, not before registration, not twice."""
+def check_visit_date(home: Home, day: date, existing_dates: set[str], *, backfill: bool = False) -> None:
+    """The rules for starting a visit on ``day``: not in the future, not before registration, not twice, and
+    not before a visit already recorded unless the visitor says they are entering an earlier one
+    (``backfill``): a visit slipped in before the latest would overlap its "since the last visit" period."""
     if day > today():
         raise ValidationError("A visit cannot be dated in the future.")
     if home.registered_on and day < parse_date(home.registered_on):
@@ -498,6 +514,10 @@ def check_visit_date(home: Home, day: date, existing_dates: set[str]) -> None:
         )
     if day.isoformat() in existing_dates:
         raise ValidationError(f"{home.name} already has a visit on {day.isoformat()}: one visit a day.")
+    latest = max(existing_dates, default="")
+    if not backfill and day.isoformat() < latest:
+        raise ValidationError(f"{home.name} already has a visit on {latest}, after {day.isoformat()}; to enter an "
+                              "earlier visit from past records, start it as a back-filled visit (--backfill).")
 
 
 def open_recommendations(final_visits: list[dict]) -> list[dict]:

@@ -602,7 +602,7 @@ class Store:
         raise NotFound(f"There is no visit {_shown(visit_id)} (see `reg44 visits HOME`).")
 
     def start_visit(self, home_id: str, day: str, *, announced: bool = False,
-                    checklist_id: str = "closed-culture") -> dict:
+                    checklist_id: str = "closed-culture", backfill: bool = False) -> dict:
         """Begin a draft. One draft per home: finish or discard the open one first."""
         from visitor import checklist as checklists
 
@@ -613,7 +613,7 @@ class Store:
                 f"{home.name} already has a draft visit ({current['date']}): resume it, or discard it first."
             )
         visit_day = parse_date(day, "visit date")
-        check_visit_date(home, visit_day, {v["date"] for v in self.visits(home_id)})
+        check_visit_date(home, visit_day, {v["date"] for v in self.visits(home_id)}, backfill=backfill)
         checklist = checklists.load_shipped(checklist_id)
         visit = Visit(
             id=Visit.make_id(home_id, visit_day.isoformat()), home_id=home_id, date=visit_day.isoformat(),

@@ -112,8 +112,8 @@ def home_form(store, home: Home | None = None) -> FormScreen:
 
     def build(values: dict) -> Home:
         if home:
-            return store.update_home(Home(**{**home.to_dict(), **values}))
-        return store.add_home(Home(id=slugify(values["name"] or "home"), **values))
+            return store.update_home(Home(**{**home.to_dict(), **values}).check_registration())
+        return store.add_home(Home(id=slugify(values["name"] or "home"), **values).check_registration())
 
     return FormScreen("Edit home" if home else "Add a home", specs, build)
 
