@@ -132,3 +132,21 @@ def test_a_visit_started_on_the_old_checklist_version_still_reads_and_renders(st
     data = report_data(store, final)
     document = docx.Document(io.BytesIO(build(data, Audience("provider", children=data.children))))
     assert any("PRN" in cell.text for table in document.tables for row in table.rows for cell in row.cells)
+
+
+def test_a_child_not_seen_is_a_concern_that_needs_its_reason(store):
+    from helpers import add_child, add_home, complete, monthly
+
+    add_home(store)
+    child = add_child(store, "test-home", "QR")
+    visit = complete(store, store.start_visit("test-home", monthly(1)[0]))
+    checklist = store.checklist_for(visit)
+    children = store.children("test-home")
+    assert not completeness.gaps(visit, checklist, children, [])
+    visit["child_answers"][child.id]["seen"] = "no"
+    [concern] = [c for c in completeness.concerns(visit, checklist) if c["key"] == f"seen:{child.id}"]
+    assert concern["message"] == "Child not seen"
+    assert any(g.field == f"n:seen:{child.id}" for g in completeness.gaps(visit, checklist, children, [])), \
+        "finalising needs the reason the child was not seen"
+    visit["notes"][f"seen:{child.id}"] = "In hospital for a planned operation; I will visit on her return."
+    assert not completeness.gaps(visit, checklist, children, [])

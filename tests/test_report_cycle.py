@@ -250,6 +250,20 @@ def test_timescales_read_in_their_common_forms():
     assert consideration.due_by("as soon as you can", made, default_days=10) == date(2026, 1, 20)
 
 
+def test_a_timescale_with_an_impossible_or_earlier_date_is_refused_when_typed(home):
+    from visitor import editing
+
+    draft = home.start_visit("test-home", ago(2))
+    checklist = home.checklist_for(draft)
+    editing.add_recommendation(draft)
+    assert "does not exist" in editing.apply(draft, checklist, "r:0:timescale", "by 2026-02-30")
+    assert draft["invalid"]["r:0:timescale"] == "by 2026-02-30" and draft["recommendations"][0]["timescale"] == ""
+    assert "before the visit" in editing.apply(draft, checklist, "r:0:timescale", ago(9))
+    assert editing.apply(draft, checklist, "r:0:timescale", f"by {ago(-20)}") is None
+    assert "r:0:timescale" not in draft["invalid"] and draft["recommendations"][0]["timescale"] == f"by {ago(-20)}"
+    assert editing.apply(draft, checklist, "r:0:timescale", "within 28 days") is None
+
+
 def test_recommendation_not_considered_in_time_raises_a_flag_until_answered(home):
     final = workflow.finalise(home, draft_with_recs(home, ago(40), [
         {"id": "rlate", "text": "Fix the fire door.", "reference": "Reg 12", "timescale": "7 days"},

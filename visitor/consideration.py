@@ -17,7 +17,7 @@ import re
 from datetime import date, timedelta
 from typing import Iterator
 
-from visitor.model import CLOSED_RATINGS, parse_date
+from visitor.model import CLOSED_RATINGS, ValidationError, parse_date
 
 KEY_PREFIX = "rec_not_considered:"
 DEFAULT_DAYS = 28
@@ -32,6 +32,16 @@ def _add_months(day: date, months: int) -> date:
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def check_timescale(timescale: str, made_on: str) -> str:
+    """Refuse a timescale whose date does not exist or comes before the visit that made the recommendation
+    (either would silently fall back to the default number of days)."""
+    for found in _ISO.finditer(timescale or ""):
+        day = parse_date(found.group(1), "timescale's date")
+        if day < parse_date(made_on):
+            raise ValidationError(f"The timescale's date {day.isoformat()} is before the visit ({made_on}).")
+    return timescale
 
 
 def due_by(timescale: str, made_on: str, default_days: int = DEFAULT_DAYS) -> date:

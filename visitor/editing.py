@@ -9,6 +9,7 @@ nothing typed is lost and the finalise check can point at it. No Textual here: t
 from __future__ import annotations
 
 from visitor.checklist import Checklist
+from visitor.consideration import check_timescale
 from visitor.model import (OPINION_ANSWERS, PEOPLE_ROLES, RATINGS, RECORD_STATUSES, ValidationError, choice,
                            clean_text, new_id, STANDARD_KEYS)
 
@@ -90,6 +91,8 @@ def _apply(visit: dict, checklist: Checklist, key: str, raw: object) -> None:
         part = choice(part, REC_FIELDS, "recommendation field")
         if part == "standard":
             rec[part] = "" if _empty(raw) else choice(raw, STANDARD_KEYS, "quality standard")
+        elif part == "timescale":
+            rec[part] = check_timescale(clean_text(raw, part, limit=5000), visit["date"])
         else:
             rec[part] = clean_text(raw, part, limit=5000)
     elif kind == "p":
