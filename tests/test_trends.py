@@ -128,6 +128,19 @@ def test_staffing_rules():
                                       Thresholds(agency_share_percent=50))
 
 
+def test_school_attendance_low_for_several_visits_or_after_a_fall():
+    c = kids(3)
+    assert "education_attendance" in keys(visits({"education_attendance": [92, 95, 0]}, children=c), c), "a fall"
+    assert "education_attendance" in keys(visits({"education_attendance": [95, 85, 86, 84]}, children=c), c)
+    quiet = keys(visits({"education_attendance": [95, 88, 92, 88, 95, 89]}, children=c), c)
+    assert "education_attendance" not in quiet, "a month below the line is not persistent absence"
+    [flag] = [f for f in analyse("h", visits({"education_attendance": [92, 95, 0]}, children=c), c, CL).flags
+              if f.key == "education_attendance"]
+    assert "fell from 95% " in flag.evidence and flag.theme == "education"
+    assert "education_attendance" not in keys(visits({"education_attendance": [95, 85, 86, 84]}, children=c), c,
+                                              Thresholds(attendance_percent=80))
+
+
 def test_recommendation_not_met_across_visits():
     c = kids(1)
     v = visits({"restraints": [0, 0, 0]}, children=c)

@@ -48,6 +48,9 @@ class Thresholds:
     baseline_factor: float = 2.0
     baseline_min_count: float = 3
     agency_share_percent: float = 30
+    attendance_percent: float = 90
+    attendance_visits: int = 3
+    attendance_drop: float = 20
     understaffed_shifts: int = 4
     unmet_recommendation_visits: int = 2
     not_seen_alone_visits: int = 2
@@ -152,6 +155,7 @@ def evaluate(ctx: Context, i: int) -> list[Flag]:
     flags += _seen_alone(ctx, i)
     flags += _advocacy(latest, ctx.children)
     flags += _staffing(s, i, t)
+    flags += _attendance(s, i, t)
     flags += _recommendations(ctx, i)
     flags += _inconsistencies(ctx, i)
     records = s["records_not_available"].points[i] if "records_not_available" in s else None
@@ -501,6 +505,29 @@ def _staffing(s: dict[str, Series], i: int, t: Thresholds) -> list[Flag]:
                           f"No registered manager was in post at the visit of {day(p.date)}.", MEDIUM,
                           [p.visit_id], "registered_manager"))
     return flags
+
+
+def _attendance(s: dict[str, Series], i: int, t: Thresholds) -> list[Flag]:
+    """School attendance below the line the DfE calls persistent absence (missing 10 % of sessions or more),
+    kept up over several visits or reached by a sudden fall: either says the children's education is slipping."""
+    series = s.get("education_attendance")
+    p = series.points[i] if series is not None else None
+    if p is None or p.value is None or p.value >= t.attendance_percent:
+        return []
+    known = [(q, q.value) for q in series.points[:i + 1] if q.value is not None] if series else []
+    run = known[-t.attendance_visits:]
+    sustained = len(run) == t.attendance_visits and all(v < t.attendance_percent for _, v in run)
+    before = known[-2] if len(known) > 1 else None
+    if before is not None and before[1] - p.value >= t.attendance_drop:
+        how = f"fell from {num(before[1])}% at the visit of {day(before[0].date)} to {num(p.value)}%"
+    elif sustained:
+        how = f"was below {num(t.attendance_percent)}% at {len(run)} successive visits, {num(p.value)}% at the latest"
+    else:
+        return []
+    return [Flag("low_attendance", "education", "School attendance low",
+                 f"School attendance {how} (the DfE counts attendance below {num(t.attendance_percent)}% as "
+                 f"persistent absence; visit of {day(p.date)}).", MEDIUM, [q.visit_id for q, _ in run],
+                 "education_attendance")]
 
 
 @dataclass

@@ -23,6 +23,7 @@ THEMES = (
     ("complaints", "Complaints, whistleblowing and allegations", "complaints"),
     ("notifications", "Notifications and outside agencies", "notices"),
     ("records", "Records and openness", "records"),
+    ("education", "Education", "school"),
     ("recommendations", "Recommendations", "recs"),
 )
 LABELS = {t[0]: t[1] for t in THEMES}
@@ -39,6 +40,7 @@ BY_METRIC = {
     "notifications": ("reg40_notifications", "lado_referrals", "police_incidents", "missing_episodes",
                       "hospital_attendances", "incidents_recorded", "self_harm", "safeguarding_events"),
     "records": ("records_not_available",),
+    "education": ("education_attendance",),
     "recommendations": ("recommendations_not_met",),
 }
 THEME_OF_METRIC = {metric: theme for theme, metrics in BY_METRIC.items() for metric in metrics}
@@ -47,8 +49,8 @@ THEME_OF_KEY = {"no_advocate": "voice", "silent_complaints": "records", "injury_
 SECTION_THEMES = {"children": "voice", "staffing": "staffing", "restraint": "restraint", "liberty": "restraint",
                   "medication": "medication", "complaints": "complaints", "notifications": "notifications"}
 # Rules whose findings about one measure are one fact, in the order their evidence is told.
-MERGED_RULES = ("combined", "reference", "peers", "history", "cusum", "any", "staffing", "seen_alone", "rising",
-                "baseline")
+MERGED_RULES = ("combined", "reference", "peers", "history", "cusum", "any", "staffing", "education", "seen_alone",
+                "rising", "baseline")
 RULE_ORDER = {rule: n for n, rule in enumerate(MERGED_RULES)}
 PHRASES = {"reference": "above the reference rate", "peers": "above peer homes", "history": "above its own history",
            "cusum": "a sustained rise", "rising": "rising", "baseline": "well above its usual level"}
