@@ -99,6 +99,17 @@ def test_a_folder_of_the_data_folder_that_is_a_link_is_never_written_through(fol
     assert _tree(outside) == before, f"something was written through {sub} -> {elsewhere}"
 
 
+@pytest.mark.parametrize("sub", ["homes", "drafts", "backups"])
+def test_a_folder_of_the_data_folder_that_is_a_link_is_never_read_through(folder, outside, sub):
+    """A planted link would show another folder's data as this one's: reg44 refuses to open it, in one line."""
+    target = folder / sub
+    target.rename(outside / "moved")
+    target.symlink_to(outside / "moved")
+    for args in (("homes",), ("visits", HOME), ("restore", "--list"), ()):  # () opens the app
+        r = _clean(run_cli(*args, data=folder))
+        assert r.returncode != 0 and "symbolic link" in r.stderr and len(r.stderr.splitlines()) == 1, (args, r.stderr)
+
+
 def test_a_planted_link_at_the_temp_name_is_not_followed(folder, outside, monkeypatch):
     precious = outside / "precious.json"
     planted = folder / ".planted.tmp"

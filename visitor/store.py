@@ -60,6 +60,7 @@ DEFAULT_SETTINGS = {
 }
 # Folders where atomic writes leave a temp file beside their target if killed (the root is swept too).
 TEMP_FOLDERS = ("homes", "drafts", "checklists", ".hub", outline.FOLDER)
+DATA_FOLDERS = (*TEMP_FOLDERS, journal.FOLDER, "backups", "aside")
 CACHED_FILES = 8  # parsed files kept in memory: enough for a screen's work, never the whole folder
 
 
@@ -119,6 +120,8 @@ class Store:
 
     def __init__(self, root: Path | str, *, readonly: bool = False):
         self.root = private_dir(Path(root))
+        for folder in DATA_FOLDERS:  # writes check this each time; a planted link must not redirect reads either
+            no_linked_folders(self.root, self.root / folder)
         self.readonly = readonly
         self.lock = DataLock(self.root)
         self.snapshots = Snapshots(self.root)

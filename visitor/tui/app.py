@@ -140,7 +140,13 @@ def run(data_dir: Path) -> int:
     """Run the app; the exit status is non-zero after a crash or while a data file is still broken."""
     import sys
 
-    app = Reg44App(data_dir)
+    from visitor.storage import DataFileError, UnsafeName
+
+    try:
+        app = Reg44App(data_dir)
+    except (DataFileError, UnsafeName, OSError) as exc:  # the folder cannot be opened at all: say why, in one line
+        print(f"reg44: {exc}", file=sys.stderr)
+        return BROKEN_DATA
     app.run()
     if app.broken_data is not None:
         print(f"reg44: {app.broken_data}", file=sys.stderr)
