@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from helpers import add_child, add_home, focus_on
+from helpers import add_child, add_home, focus_on, type_quickly
 from visitor.storage import DataLock
 from visitor.store import Store
 from visitor.tui.app import Reg44App
@@ -157,6 +157,18 @@ async def test_autosave_after_each_change_and_validation_message(one_home):
         await wait_saved(pilot, screen)
         assert error.has_class("hidden")
         assert saved_draft(one_home)["answers"]["restraints"] == 12
+        # Typed (or pasted) faster than changes are handled: only the newest text is applied and saved, so the
+        # save of what is on screen is not held back behind one save per key.
+        note = screen.fields["n:restraints"]
+        await focus_on(pilot, note)
+        submitted = []
+        submit = screen.saver.submit
+        screen.saver.submit = lambda doc: (submitted.append(1), submit(doc))
+        typed = "held in the hall " * 12
+        await type_quickly(pilot, *[" " if ch == " " else ch for ch in typed])
+        await wait_saved(pilot, screen)
+        assert saved_draft(one_home)["notes"]["restraints"] == typed, "every key typed is saved"
+        assert len(submitted) < len(typed) / 2, f"{len(submitted)} saves for {len(typed)} keys"
 
 
 def test_killed_mid_visit_resumes_at_same_section_and_field(one_home):

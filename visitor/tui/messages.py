@@ -8,9 +8,10 @@ from textual.message import Message
 class FieldChanged(Message):
     """A form field's value changed; ``key`` addresses it (see ``visitor.editing``)."""
 
-    def __init__(self, key: str, value: object) -> None:
+    def __init__(self, key: str, value: object, field: object = None) -> None:
         self.key = key
         self.value = value
+        self.field = field  # the widget that changed, when it is a text box (see VisitScreen._superseded)
         super().__init__()
 
 

@@ -399,7 +399,7 @@ class VisitScreen(Screen):
     # -- edits --------------------------------------------------------------------------------------
     def on_field_changed(self, event: FieldChanged) -> None:
         event.stop()
-        if self.readonly:
+        if self.readonly or self._superseded(event):
             return
         error = editing.apply(self.visit, self.checklist, event.key, event.value)
         box = self.boxes.get(event.key)
@@ -408,6 +408,17 @@ class VisitScreen(Screen):
         if self.follow_ups:
             self._show_follow_ups()
         self._submit()
+
+    def _superseded(self, event: FieldChanged) -> bool:
+        """True when the text box already holds newer text than this change: keys typed (or pasted) faster than
+        changes are handled queue one change each, and only the newest needs applying and saving — the rest
+        would hold the save of what is on screen back by seconds."""
+        widget = event.field
+        if widget is None or self.fields.get(event.key) is not widget:  # a box since replaced: keep its change
+            return False
+        if isinstance(widget, NotesField):
+            return widget.text != event.value
+        return isinstance(widget, LineField) and widget.value != event.value
 
     SIDE_DELAY = 0.6  # seconds without a change before the side panel is worked out again
 

@@ -107,7 +107,7 @@ class LineField(KeysStayHere, Input):
         elif event.value != self._last:
             self._history = (self._history + [self._last])[-self.UNDO_LIMIT:]
         self._last = event.value
-        self.post_message(FieldChanged(self.field_key, event.value))
+        self.post_message(FieldChanged(self.field_key, event.value, self))
 
     def action_undo(self) -> None:
         if not self._history:
@@ -135,7 +135,7 @@ class NotesField(KeysStayHere, TextArea):
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
-        self.post_message(FieldChanged(self.field_key, self.text))
+        self.post_message(FieldChanged(self.field_key, self.text, self))
 
 
 class ChoiceField(KeysStayHere, Widget, can_focus=True):
