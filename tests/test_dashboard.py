@@ -95,3 +95,19 @@ async def test_names_with_control_characters_or_markup_stay_on_one_line(data_dir
         lines = _screen_lines(table)
         assert lines[1].lstrip().startswith("Kent [/] ?[31m"), "shown as text, the escape made harmless"
         assert lines[2].lstrip().startswith("Next")
+
+
+def test_themes_cell_names_the_most_severe_theme_whenever_it_fits():
+    from visitor.tui.screens.dashboard import THEMES_WIDTH, themes_cell
+
+    def theme(short, severity="high"):
+        return {"short": short, "severity": severity}
+
+    many = [theme("restraint")] + [theme("voice")] * 7
+    assert themes_cell(many) == "restraint ▲+7" and len(themes_cell(many)) <= THEMES_WIDTH
+    assert themes_cell([theme("voice"), theme("meds", "medium"), theme("staffing")]) == "voice ▲ +2"
+    assert themes_cell([theme("voice"), theme("meds", "medium")]) == "voice ▲ meds"
+    assert themes_cell([theme("complaints")] * 3) == "complaints ▲+2"
+    assert themes_cell([]) == ""
+    for n in range(1, 10):
+        assert len(themes_cell([theme("recommendations")] * n)) <= THEMES_WIDTH

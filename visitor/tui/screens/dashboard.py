@@ -34,6 +34,8 @@ def themes_cell(themes: list[dict], width: int = THEMES_WIDTH) -> str:
     for n, word in enumerate(words):
         rest = len(words) - n - 1
         candidate = " ".join(shown + [word] + ([f"+{rest}"] if rest else []))
+        if len(candidate) > width and not shown and len(tight := f"{word}+{rest}") <= width:
+            return tight  # the most severe theme is named even when its "+N" must sit close: 'restraint ▲+7'
         if len(candidate) > width:
             return " ".join(shown + [f"+{len(words) - n}"])
         shown.append(word)
