@@ -107,7 +107,7 @@ def test_themes_cell_names_the_most_severe_theme_whenever_it_fits():
     assert themes_cell(many) == "restraint ▲+7" and len(themes_cell(many)) <= THEMES_WIDTH
     assert themes_cell([theme("voice"), theme("meds", "medium"), theme("staffing")]) == "voice ▲ +2"
     assert themes_cell([theme("voice"), theme("meds", "medium")]) == "voice ▲ meds"
-    assert themes_cell([theme("complaints")] * 3) == "complaints ▲+2"
+    assert themes_cell([theme("notices")] * 3) == "notices ▲ +2"
     assert themes_cell([]) == ""
     for n in range(1, 10):
         assert len(themes_cell([theme("recommendations")] * n)) <= THEMES_WIDTH
