@@ -44,6 +44,13 @@ def check_timescale(timescale: str, made_on: str) -> str:
     return timescale
 
 
+def response_days(settings: dict) -> int:
+    """The ``response_days`` setting: days allowed when a timescale cannot be read (a positive whole
+    number; anything else counts as unset)."""
+    value = settings.get("response_days", DEFAULT_DAYS)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else DEFAULT_DAYS
+
+
 def due_by(timescale: str, made_on: str, default_days: int = DEFAULT_DAYS) -> date:
     """The date by which a recommendation made on ``made_on`` must have been considered."""
     made = parse_date(made_on)

@@ -55,7 +55,8 @@ def as_at_visit(store: Store, visit: dict, patterns: list[dict]) -> list[dict]:
     prefix = consideration.KEY_PREFIX
     if not any(f["key"].startswith(prefix) for f in patterns):
         return patterns
-    then = {f["key"]: f for f in workflow.consideration_flags(store, visit["home_id"], parse_date(visit["date"]))}
+    days = consideration.response_days(store.settings())
+    then = {f["key"]: f for f in consideration.flags(store.visits(visit["home_id"]), parse_date(visit["date"]), days)}
     return [{**f, "evidence": then[f["key"]]["evidence"]} if f["key"] in then else f for f in patterns]
 
 
