@@ -473,7 +473,7 @@ def test_trends_json_is_stable(demo_store):
                       "baseline"}
     assert set(m["values"][0]) == {"visit", "value", "per_child", "per_30_days"}
     assert data["patterns"] and data["themes"]
-    assert set(data["themes"][0]) == {"id", "label", "short", "severity", "headline", "flags"}
+    assert set(data["themes"][0]) == {"id", "label", "short", "severity", "headline", "summary", "flags"}
 
 
 def test_fast_evaluation_meets_its_targets():

@@ -44,6 +44,13 @@ def check_timescale(timescale: str, made_on: str) -> str:
     return timescale
 
 
+def response_days(settings: dict) -> int:
+    """The ``response_days`` setting: days allowed when a timescale cannot be read (a positive whole
+    number; anything else counts as unset)."""
+    value = settings.get("response_days", DEFAULT_DAYS)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else DEFAULT_DAYS
+
+
 def due_by(timescale: str, made_on: str, default_days: int = DEFAULT_DAYS) -> date:
     """The date by which a recommendation made on ``made_on`` must have been considered."""
     made = parse_date(made_on)
@@ -75,13 +82,16 @@ def _responded_on(rec_id: str, visit: dict) -> str:
 
 
 def considered_on(rec_id: str, visit: dict, later: list[dict]) -> str:
-    """The day the recommendation was known to be considered ("" if not yet): the response, or a closing rating."""
-    if responded := _responded_on(rec_id, visit):
-        return responded
-    for other in sorted(later, key=lambda v: v["date"]):
-        if other.get("earlier", {}).get(rec_id, {}).get("rating") in CLOSED_RATINGS:
-            return other["date"]
-    return ""
+    """The first day the recommendation was known to be considered ("" if not yet): the response, or a
+    later visit's closing rating, whichever came first."""
+    closing = [other["date"] for other in later
+               if other.get("earlier", {}).get(rec_id, {}).get("rating") in CLOSED_RATINGS]
+    return _first(_responded_on(rec_id, visit), min(closing, default=""))
+
+
+def _first(*days: str) -> str:
+    """The earliest of the days given ("" when none is)."""
+    return min((d for d in days if d), default="")
 
 
 def considered(rec_id: str, visit: dict, later: list[dict]) -> bool:
@@ -102,11 +112,8 @@ def _each_considered_on(final_visits: list[dict]) -> Iterator[tuple[dict, dict, 
                 closing.setdefault(rec_id, []).append(index)
     for index, visit in enumerate(ordered):
         for rec in visit.get("recommendations", []):
-            day = _responded_on(rec["id"], visit)
-            if not day:
-                after = next((i for i in closing.get(rec["id"], ()) if i > index), None)
-                day = ordered[after]["date"] if after is not None else ""
-            yield visit, rec, day
+            after = next((i for i in closing.get(rec["id"], ()) if i > index), None)
+            yield visit, rec, _first(_responded_on(rec["id"], visit), ordered[after]["date"] if after is not None else "")
 
 
 def settled(final_visits: list[dict]) -> dict[str, str]:
@@ -114,16 +121,22 @@ def settled(final_visits: list[dict]) -> dict[str, str]:
     return {KEY_PREFIX + rec["id"]: day for _, rec, day in _each_considered_on(final_visits) if day}
 
 
-def pending(final_visits: list[dict], default_days: int = DEFAULT_DAYS) -> list[tuple[dict, dict, date]]:
-    """(visit, recommendation, due date) for every recommendation not yet considered, oldest first."""
+def pending(final_visits: list[dict], default_days: int = DEFAULT_DAYS,
+            as_of: date | None = None) -> list[tuple[dict, dict, date]]:
+    """(visit, recommendation, due date) for every recommendation not yet considered, oldest first; with
+    ``as_of``, as things stood that day (made by then, and not considered by then)."""
+    when = as_of.isoformat() if as_of else "9999-12-31"
     return [(visit, rec, due_by(rec.get("timescale", ""), visit["date"], default_days))
-            for visit, rec, day in _each_considered_on(final_visits) if not day]
+            for visit, rec, day in _each_considered_on(final_visits)
+            if visit["date"] <= when and (not day or day[:10] > when)]
 
 
 def flags(final_visits: list[dict], today: date, default_days: int = DEFAULT_DAYS) -> list[dict]:
-    """A flag for each recommendation whose timescale has passed without the provider considering it."""
+    """A flag for each recommendation whose timescale had passed by ``today`` without the provider
+    considering it by then. Its evidence counts the days to ``today``: a report passes the visit's date,
+    so the same visit's report reads the same whenever it is exported."""
     raised = []
-    for visit, rec, due in pending(final_visits, default_days):
+    for visit, rec, due in pending(final_visits, default_days, as_of=today):
         if due >= today:
             continue
         text = rec["text"] if len(rec["text"]) <= 120 else rec["text"][:119].rstrip() + "…"

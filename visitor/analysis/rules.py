@@ -306,12 +306,20 @@ def _event_tests(ctx: Context, series: Series, i: int) -> list[Flag]:
         recent = ev.usable[: ev.position[i] + 1][-6:]
         values = " → ".join(num(None if (v := points[j].rule_value) is None else round(v, 2)) for j in recent)
         flags.append(Flag(f"cusum:{m.id}", "cusum", f"{m.label} running above this home's usual level",
-                          f"{m.label} per child per 30 days at the last {len(recent)} visits: {values}; the "
-                          f"evidence of a sustained rise above this home's earlier rate ({path[i]:.1f}) passes the "
-                          f"limit ({limit:.1f}) that a home at its usual rate passes by chance "
-                          f"{stats.chance(t.cusum_alpha)} per visit.", MEDIUM,
+                          f"{m.label} per child per 30 days at the last {len(recent)} visits: {values}"
+                          f"{_cusum_words(ctx, ev, i, path[i], limit, rate)}", MEDIUM,
                           [points[j].visit_id for j in recent], m.id))
     return flags
+
+
+def _cusum_words(ctx: Context, ev: _Events, i: int, score: float, limit: float, prior: float | None) -> str:
+    """The CUSUM's numbers, each named for what it is: the earlier rate it measured against is a rate,
+    its statistic is an evidence score beside its limit (a score is not a rate and must not read as one)."""
+    base = stats.cusum_base(ev.cum_c[i], ev.cum_e[i], prior, ctx.thresholds.cusum_prior_months)
+    against = f", against the rate expected from this home's earlier visits ({num(round(base, 2))} per child per " \
+              f"30 days)" if base is not None else ""
+    return (f"{against}; the evidence score for a sustained rise, {score:.1f}, passes its limit of {limit:.1f}, "
+            f"which a home at its usual rate passes by chance {stats.chance(ctx.thresholds.cusum_alpha)} per visit.")
 
 
 def _history_test(ctx: Context, ev: _Events, windows: list[tuple[list[int], float, float]], alpha: float):
@@ -403,8 +411,7 @@ def _combined(ctx: Context, i: int, key: str) -> list[Flag]:
         findings.append((t.cusum_alpha, recent,
                          f"{noun[0].upper()}{noun[1:]} at the last visits: " +
                          ", ".join(f"{num(counts[j])} ({day(ctx.visits[j]['date'])})" for j in recent) +
-                         f"; the evidence of a sustained rise above this home's earlier rate passes the limit that "
-                         f"a home at its usual rate passes by chance {stats.chance(t.cusum_alpha)} per visit."))
+                         _cusum_words(ctx, ev, i, path[i], limit, rate)))
     if not findings:
         return []
     visits = sorted({ctx.visits[j]["id"] for _, w, _ in findings for j in w})

@@ -112,17 +112,26 @@ def cusum_path(counts: list[float | None], exposures: list[float], prior_rate: f
         if x is None or e <= 0:
             path.append(None)
             continue
-        weight = exposure + (prior_weight if prior_rate is not None else 0.0)
-        if weight <= 0:
+        base = cusum_base(events, exposure, prior_rate, prior_weight)
+        if base is None:
             path.append(None)  # nothing known yet: the first visit only sets the level
         else:
-            base = (events + (prior_rate or 0.0) * (prior_weight if prior_rate is not None else 0.0)) / weight
-            base = max(base, 0.01)
             s = max(0.0, s + x * log_ratio - (ratio - 1) * base * e)
             path.append(s)
         events += x
         exposure += e
     return path
+
+
+def cusum_base(events: float, exposure: float, prior_rate: float | None, prior_weight: float) -> float | None:
+    """The in-control rate a CUSUM step is measured against: the home's pooled rate over its earlier
+    visits, shrunk towards ``prior_rate`` (None while nothing is known). Shared with the evidence text,
+    so the rate the report names is the one the statistic used."""
+    weight = exposure + (prior_weight if prior_rate is not None else 0.0)
+    if weight <= 0:
+        return None
+    base = (events + (prior_rate or 0.0) * (prior_weight if prior_rate is not None else 0.0)) / weight
+    return max(base, 0.01)
 
 
 def chance(p: float) -> str:

@@ -108,7 +108,8 @@ def merge(findings: list[Flag], sections: dict[str, str] | None = None) -> list[
 
 
 def group(flags: list[dict]) -> list[dict]:
-    """Themes of open flags, most severe first: id, label, short, severity, headline, flags (keys)."""
+    """Themes of open flags, most severe first: id, label, short, severity, headline (clipped for a screen
+    line), summary (the headline's whole text after the label, for the Word report) and flags (keys)."""
     found: dict[str, list[dict]] = {}
     for flag in flags:
         found.setdefault(theme_for(flag), []).append(flag)
@@ -119,9 +120,10 @@ def group(flags: list[dict]) -> list[dict]:
         severity = HIGH if any(f.get("severity") == HIGH for f in members) else "medium"
         titles = [m["title"] for m in members[:2]]
         more = f" and {len(members) - 2} more" if len(members) > 2 else ""
+        summary = f"{'; '.join(titles)}{more}"
         themes.append({"id": theme, "label": LABELS.get(theme, theme), "short": SHORT.get(theme, theme),
-                       "severity": severity, "headline": clip(f"{LABELS.get(theme, theme)}: {'; '.join(titles)}{more}", 140),
-                       "flags": [m["key"] for m in members]})
+                       "severity": severity, "headline": clip(f"{LABELS.get(theme, theme)}: {summary}", 140),
+                       "summary": summary, "flags": [m["key"] for m in members]})
     themes.sort(key=lambda t: (t["severity"] != HIGH, -len(t["flags"]), ORDER.get(t["id"], 99)))
     return themes
 

@@ -25,6 +25,7 @@ from visitor.checklist import Checklist
 from visitor.model import RECORD_TYPES, Child, Home, standard_of, standard_title
 from visitor.report import chart, template
 from visitor.report.audience import Audience
+from visitor.completeness import concerns, requirements
 
 TABLE_STYLE = "Light Grid Accent 1"
 KEY_MEASURES = ("restraints", "restraint_injuries", "prn_behaviour", "complaints_children", "complaints_parents",
@@ -34,6 +35,8 @@ CHART_MEASURES = ("restraints", "prn_behaviour", "agency_share", "children_not_s
                   "reg40_notifications")
 OPINION_QUESTIONS = (("safeguarded", "Are children effectively safeguarded?"),
                      ("wellbeing", "Does the conduct of the home promote children's well-being?"))
+# The per-child answers the children's table holds (the rest are listed under it when written).
+CHILD_TABLE_ITEMS = ("seen", "seen_alone", "communication", "views")
 DRAFT_MARK = "DRAFT — for factual accuracy"
 TREND_KEY = ("Trend: ↑ higher than at the previous visit, ↓ lower, → the same, "
              "· not recorded at one of the two visits. Median before: this home's median of the visits before.")
@@ -232,6 +235,10 @@ def _count(n: int, one: str, many: str = "") -> str:
     return f"{n} {one if n == 1 else many or one + 's'}"
 
 
+def _were(n: int) -> str:
+    return "was" if n == 1 else "were"
+
+
 def _day(iso: str) -> str:
     return trends._day(iso)
 
@@ -274,20 +281,12 @@ def build(data: ReportData, audience: Audience) -> bytes:
     _concerns(w, data, audience)
     _patterns(w, data, audience)
     _children(w, data, audience)
+    required = {r.field for r in requirements(visit, data.checklist, data.children, [])}
     for sec in data.checklist.sections:
-        items = sec.visit_items
-        if not items:
+        rows = [row for item in sec.visit_items if (row := _finding_row(data, item, required))]
+        if not rows:
             continue
         w.heading(sec.title if sec.id != "children" else "Advocacy and children's voice")
-        rows = []
-        for item in items:
-            value = visit.get("answers", {}).get(item.id)
-            applies = data.checklist.applies(item, visit)
-            if not applies and value in (None, ""):
-                continue  # a follow-up question that did not apply was not asked
-            concern = applies and (item.raises_concern(value) or item.id in visit.get("flagged", []))
-            finding = _fmt(value) + (" ⚠ concern" if concern else "") + ("" if applies else " (not asked: did not apply)")
-            rows.append([item.question, finding, visit.get("notes", {}).get(item.id, "")])
         w.table(["Question", "Finding", "Notes"], rows, [7.5, 3, 6.5])
     _people_records(w, data)
     _recommendations(w, data, audience)
@@ -333,18 +332,16 @@ def _properties(doc, w: Writer, data: ReportData, audience: Audience) -> None:
 
 def _concerns(w: Writer, data: ReportData, audience: Audience) -> None:
     w.heading("Concerns at this visit")
-    from visitor.completeness import concerns as visit_concerns
-
-    concerns = visit_concerns(data.visit, data.checklist)
-    shown = [c for c in concerns if not c["child_id"] or audience.identifies(c["child_id"])]
-    if not concerns:
+    found = concerns(data.visit, data.checklist)
+    shown = [c for c in found if not c["child_id"] or audience.identifies(c["child_id"])]
+    if not found:
         w.para("No concerns were raised at this visit.")
     for concern in shown:
         who = f" ({audience.child_label(concern['child_id'])})" if concern["child_id"] else ""
         w.bullet(concern["note"], bold_prefix=f"{concern['message']}{who}: ")
-    if len(shown) < len(concerns):
-        w.para(f"{_count(len(concerns) - len(shown), 'concern')} about other children at the home "
-               f"{'is' if len(concerns) - len(shown) == 1 else 'are'} not set out in this copy.")
+    if len(shown) < len(found):
+        w.para(f"{_count(len(found) - len(shown), 'concern')} about other children at the home "
+               f"{'is' if len(found) - len(shown) == 1 else 'are'} not set out in this copy.")
 
 
 def _patterns(w: Writer, data: ReportData, audience: Audience) -> None:
@@ -362,8 +359,7 @@ def _patterns(w: Writer, data: ReportData, audience: Audience) -> None:
     by_key = {f["key"]: f for f in shown}
     for theme in trends.themes_of(shown):
         severity = "high" if theme["severity"] == "high" else "medium"
-        summary = theme["headline"].removeprefix(f"{theme['label']}: ")
-        w.para(trends.render(summary, audience.child_label), bold_prefix=f"{theme['label']} ({severity}): ")
+        w.para(trends.render(theme["summary"], audience.child_label), bold_prefix=f"{theme['label']} ({severity}): ")
         for key in theme["flags"]:
             flag = by_key[key]
             status = "" if flag.get("raised_on", data.visit["date"]) >= data.visit["date"] else \
@@ -382,9 +378,11 @@ def _children(w: Writer, data: ReportData, audience: Audience) -> None:
     seen = sum(1 for c in resident if answers.get(c.id, {}).get("seen") == "yes")
     alone = sum(1 for c in resident if answers.get(c.id, {}).get("seen_alone") == "yes")
     nonverbal = [c for c in resident if c.communication == "non-verbal"]
-    w.para(f"{len(resident)} children lived at the home on the day; {seen} were seen and {alone} were seen alone. "
-           f"{len(nonverbal)} non-verbal; their experience was understood through observation, communication aids "
-           "and their advocates as set out below.")
+    w.para(f"{_count(len(resident), 'child', 'children')} lived at the home on the day; {seen} {_were(seen)} seen "
+           f"and {alone} {_were(alone)} seen alone."
+           + (f" {_count(len(nonverbal), 'child', 'children')} {'is' if len(nonverbal) == 1 else 'are'} non-verbal; "
+              "how their experience was understood (observation, communication aids, an advocate) is set out "
+              "below." if nonverbal else ""))
     shown = [c for c in resident if audience.may_identify(c)]
     if len(shown) < len(resident):
         w.para(f"{_count(len(resident) - len(shown), 'other child', 'other children')} lived at the home on the day; "
@@ -396,6 +394,50 @@ def _children(w: Writer, data: ReportData, audience: Audience) -> None:
                      a.get("seen", "—"), a.get("seen_alone", "—"), a.get("communication", "—"), a.get("views", "")])
     w.table(["Child", "Placing authority", "Communicates", "Seen", "Alone", "How understood", "Their views"],
             rows, [2, 2.6, 2, 1.2, 1.2, 2.6, 5.4], font=9)
+    _child_notes(w, data, shown, audience)
+
+
+def _finding_row(data: ReportData, item, required: set[str]) -> list[str] | None:
+    """One question's row: its finding and the visitor's note. The finalise check's requirements decide
+    what an empty answer means: "not answered" for a required one (a draft), left out for an optional
+    or unasked one — unless the visitor wrote a note on it, which is always printed (with "—")."""
+    visit = data.visit
+    value = visit.get("answers", {}).get(item.id)
+    note = visit.get("notes", {}).get(item.id, "")
+    applies = data.checklist.applies(item, visit)
+    if value in (None, "") and f"a:{item.id}" not in required:
+        if not str(note).strip():
+            return None  # optional or not asked, and nothing written: nothing to report
+        return [item.question, "—" if applies else "— (not asked: did not apply)", note]
+    concern = applies and (item.raises_concern(value) or item.id in visit.get("flagged", []))
+    finding = _fmt(value) + (" ⚠ concern" if concern else "") + ("" if applies else " (not asked: did not apply)")
+    return [item.question, finding, note]
+
+
+def _child_notes(w: Writer, data: ReportData, shown: list[Child], audience: Audience) -> None:
+    """What the visitor wrote about each child that the table above does not hold: a note on any of
+    the child's questions (one that is a concern is under "Concerns at this visit") and written answers
+    such as how time alone will be arranged. Only children this copy may identify."""
+    visit = data.visit
+    notes = visit.get("notes", {})
+    concern_keys = {c["key"] for c in concerns(visit, data.checklist)}
+    lines = []
+    for child in shown:
+        answers = visit.get("child_answers", {}).get(child.id, {})
+        for item in data.checklist.child_items:
+            answer = answers.get(item.id)
+            written = str(answer).strip() if item.kind == "text" and item.id not in CHILD_TABLE_ITEMS and answer else ""
+            key = f"{item.id}:{child.id}"
+            note = "" if key in concern_keys else str(notes.get(key, "")).strip()
+            if not (written or note):
+                continue
+            shown_answer = f" ({answer})" if answer not in (None, "") and item.kind != "text" else ""
+            lines.append((f"{audience.child_label(child.id)}, {item.question}{shown_answer}: ",
+                          "\n".join(x for x in (written, note) if x)))
+    if lines:
+        w.para("The visitor's notes on each child:")
+        for prefix, text in lines:
+            w.bullet(text, bold_prefix=prefix)
 
 
 def _people_records(w: Writer, data: ReportData) -> None:

@@ -13,9 +13,9 @@ import re
 import unicodedata
 from pathlib import Path
 
-from visitor import workflow
+from visitor import consideration, workflow
 from visitor.locations import private_dir
-from visitor.model import ValidationError, open_recommendations
+from visitor.model import ValidationError, open_recommendations, parse_date
 from visitor.report.audience import LABELS, Audience
 from visitor.storage import atomic_write
 from visitor.store import Store
@@ -37,7 +37,8 @@ def report_data(store: Store, visit: dict):
         resolved = stored.get("resolved")
         still_open = not resolved or resolved.get("on", "") > visit["date"]
         if stored["key"] not in fired and stored["raised_on"] < visit["date"] and still_open:
-            patterns.append(stored)
+            patterns.append({**stored, "resolved": None})  # open as at the visit, whatever came after
+    patterns = as_at_visit(store, visit, patterns)
     earlier = open_recommendations([v for v in store.visits(home.id) if v["date"] < visit["date"]])
     settings = store.settings()
     return ReportData(home=home, visit=visit, children=children, checklist=store.checklist_for(visit),
@@ -46,6 +47,17 @@ def report_data(store: Store, visit: dict):
                       marking=settings.get("protective_marking") or "OFFICIAL-SENSITIVE",
                       deadline=workflow.report_due(visit["date"], settings.get("report_deadline", "end-of-month")),
                       draft=draft, template=template_setting(settings))
+
+
+def as_at_visit(store: Store, visit: dict, patterns: list[dict]) -> list[dict]:
+    """Recommendation-timescale flags restated as at the visit's date: their stored evidence counts the
+    days late to the day it was last checked, which would make each export of the same visit differ."""
+    prefix = consideration.KEY_PREFIX
+    if not any(f["key"].startswith(prefix) for f in patterns):
+        return patterns
+    days = consideration.response_days(store.settings())
+    then = {f["key"]: f for f in consideration.flags(store.visits(visit["home_id"]), parse_date(visit["date"]), days)}
+    return [{**f, "evidence": then[f["key"]]["evidence"]} if f["key"] in then else f for f in patterns]
 
 
 def template_setting(settings: dict) -> str:

@@ -1,0 +1,186 @@
+"""What the Word report says, read back from the real .docx: the visitor's notes, numbers named for what
+they are, whole headlines, dates counted to the visit, plain grammar, and no "not answered" for a
+question the finalise check does not ask for."""
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import docx
+
+from helpers import add_child, add_home, complete
+from visitor import completeness, trends, workflow
+from visitor.analysis import stats
+from visitor.report import export
+
+TODAY = date.today()
+
+
+def ago(days: int) -> str:
+    return (TODAY - timedelta(days=days)).isoformat()
+
+
+def paragraphs(path: Path) -> list[str]:
+    return [p.text for p in docx.Document(path).paragraphs]
+
+
+def everything(path: Path) -> str:
+    d = docx.Document(path)
+    return "\n".join([p.text for p in d.paragraphs] + [c.text for t in d.tables for r in t.rows for c in r.cells])
+
+
+def rows_of(path: Path) -> dict[str, list[str]]:
+    """Question → its row, from every Question / Finding / Notes table."""
+    found = {}
+    for table in docx.Document(path).tables:
+        if table.rows[0].cells[0].text == "Question":
+            for row in table.rows[1:]:
+                found[row.cells[0].text] = [c.text for c in row.cells]
+    return found
+
+
+def two_authorities(store):
+    add_home(store)
+    mine = add_child(store, "test-home", "MN", "Mine Council")
+    other = add_child(store, "test-home", "QZ", "Other Council")
+    return mine, other
+
+
+def test_notes_on_questions_that_are_not_concerns_appear_beside_them(store, tmp_path):
+    mine, other = two_authorities(store)
+    visit = complete(store, store.start_visit("test-home", ago(3)))
+    visit["notes"][f"seen_alone:{mine.id}"] = "Met in the garden by choice."
+    visit["notes"][f"seen_alone:{other.id}"] = "Talked about the dog Biscuit."
+    del visit["answers"]["prone_holds"]
+    visit["notes"]["prone_holds"] = "Policy forbids prone holds."  # a follow-up not asked: no restraints
+    visit["notes"]["premises"] = "New kitchen fitted."
+    final = workflow.finalise(store, visit)
+    assert not completeness.concerns(final, store.checklist_for(final)), "none of these notes is on a concern"
+    [provider] = export.export_visit(store, final["id"], "provider", out_dir=tmp_path / "p")
+    lines = paragraphs(provider)
+    assert any("MN" in p and "Seen alone, away from staff? (yes)" in p and "Met in the garden by choice." in p
+               for p in lines), "a child's note sits beside the child and the question"
+    assert any("QZ" in p and "Talked about the dog Biscuit." in p for p in lines)
+    rows = rows_of(provider)
+    assert rows["Were any prone (face-down) or floor holds used?"][1:] == ["— (not asked: did not apply)",
+                                                                         "Policy forbids prone holds."]
+    assert any(r[2] == "New kitchen fitted." for r in rows.values())
+    [own] = export.export_visit(store, final["id"], "placing-authority", authority="Mine Council",
+                                out_dir=tmp_path / "pa")
+    text = everything(own)
+    assert "Met in the garden by choice." in text and "Policy forbids prone holds." in text
+    assert "Biscuit" not in text and "QZ" not in text, "another authority's child's note stays out of this copy"
+
+
+def test_a_hidden_follow_ups_note_is_printed_with_its_question(store, tmp_path):
+    two_authorities(store)
+    visit = complete(store, store.start_visit("test-home", ago(3)))
+    checklist = store.checklist_for(visit)
+    hidden = next(i for i in checklist.items if i.when and not i.per_child and not checklist.applies(i, visit))
+    visit["answers"].pop(hidden.id, None)
+    visit["notes"][hidden.id] = "Asked anyway: the policy is clear."
+    final = workflow.finalise(store, visit)
+    [path] = export.export_visit(store, final["id"], "ofsted", out_dir=tmp_path)
+    assert rows_of(path)[hidden.question][1:] == ["— (not asked: did not apply)", "Asked anyway: the policy is clear."]
+
+
+def test_cusum_evidence_names_the_rate_and_the_score(demo_store, tmp_path):
+    flags = [f for f in demo_store.flags("oak-house") if "cusum" in f.get("rules", [f["rule"]])]
+    assert flags, "the demo's drifting home has a sustained rise"
+    said = re.compile(r"against the rate expected from this home's earlier visits \(([\d.]+) per child per 30 days\); "
+                      r"the evidence score for a sustained rise, ([\d.]+), passes its limit of ([\d.]+),")
+    limit = stats.cusum_limit(0.003)
+    for flag in flags:
+        assert "earlier rate (" not in flag["evidence"], "a score must not read as a rate"
+        found = said.search(flag["evidence"])
+        assert found, flag["evidence"]
+        rate, score, shown_limit = map(float, found.groups())
+        assert shown_limit == round(limit, 1) and score >= limit
+        assert 0 < rate < 10, "a rate per child per 30 days, not the statistic"
+    injuries = next(f for f in flags if f["key"] == "restraint_injuries")
+    latest = float(re.search(r"→ ([\d.]+), against", injuries["evidence"]).group(1))
+    assert float(said.search(injuries["evidence"]).group(1)) < latest, "the rise is above the earlier rate"
+    [path] = export.export_visit(demo_store, demo_store.visits("oak-house")[-1]["id"], "ofsted", out_dir=tmp_path)
+    assert "the evidence score for a sustained rise" in everything(path)
+
+
+def test_word_report_prints_whole_theme_headlines(demo_store, tmp_path):
+    visit = demo_store.visits("oak-house")[-1]
+    themes = trends.themes_of(export.report_data(demo_store, visit).patterns)
+    cut = [t for t in themes if t["headline"].endswith("…")]
+    assert cut, "the demo has a headline too long for a screen line"
+    [path] = export.export_visit(demo_store, visit["id"], "ofsted", out_dir=tmp_path)
+    lines = paragraphs(path)
+    for theme in cut:
+        line = next(p for p in lines if p.startswith(theme["label"] + " ("))
+        assert not line.endswith("…") and line.endswith(theme["summary"]), line
+        assert len(line) > len(theme["headline"])
+
+
+def test_days_late_are_counted_to_the_visit_not_the_export_day(store, tmp_path):
+    add_home(store)
+    add_child(store, "test-home", "AB")
+    first = complete(store, store.start_visit("test-home", ago(40)))
+    first["recommendations"] = [{"id": "rfire", "text": "Fix the fire door.", "reference": "Reg 12",
+                                 "timescale": "7 days"}]
+    workflow.finalise(store, first)
+    second = complete(store, store.start_visit("test-home", ago(10)))
+    second["earlier"]["rfire"] = {"rating": "not met", "evidence": "Door still wedged open."}
+    second = workflow.finalise(store, second)
+    stored = next(f for f in store.flags("test-home") if f["key"] == "rec_not_considered:rfire")
+    assert "recorded 33 days later" in stored["evidence"], "the live flag counts to today"
+    [path] = export.export_visit(store, second["id"], "provider", out_dir=tmp_path / "a")
+    text = everything(path)
+    assert "recorded 23 days later" in text and "33 days later" not in text, "as at the visit of 10 days ago"
+    workflow.record_response(store, first["id"], 1, "accepted", "Closer fitted", ago(1))
+    [again] = export.export_visit(store, second["id"], "provider", out_dir=tmp_path / "b")
+    assert "recorded 23 days later" in everything(again), "a response after the visit leaves its report as it was"
+
+
+def test_children_sentence_reads_in_the_singular_and_names_non_verbal_only_when_there_are(store, tmp_path):
+    add_home(store)
+    add_child(store, "test-home", "AB")
+    quiet = add_child(store, "test-home", "CD")
+    visit = complete(store, store.start_visit("test-home", ago(3)))
+    visit["child_answers"][quiet.id]["seen_alone"] = "no"
+    visit["child_answers"][quiet.id]["not_alone_next_time"] = "Ask the manager to free the lounge."
+    visit["notes"][f"seen_alone:{quiet.id}"] = "Staff stayed in the room."
+    final = workflow.finalise(store, visit)
+    [path] = export.export_visit(store, final["id"], "ofsted", out_dir=tmp_path / "a")
+    lines = paragraphs(path)
+    sentence = next(p for p in lines if "lived at the home on the day" in p)
+    assert sentence == "2 children lived at the home on the day; 2 were seen and 1 was seen alone."
+    assert any("CD" in p and "Ask the manager to free the lounge." in p for p in lines), \
+        "a written per-child answer the table does not hold is printed"
+
+    add_home(store, "second-home", "Second House")
+    add_child(store, "second-home", "EF", communication="non-verbal")
+    visit = complete(store, store.start_visit("second-home", ago(3)))
+    final = workflow.finalise(store, visit)
+    [path] = export.export_visit(store, final["id"], "ofsted", out_dir=tmp_path / "b")
+    sentence = next(p for p in paragraphs(path) if "lived at the home on the day" in p)
+    assert sentence.startswith("1 child lived at the home on the day; 1 was seen and 1 was seen alone. "
+                               "1 child is non-verbal;"), sentence
+
+
+def test_final_report_leaves_out_optional_questions_left_unanswered(store, tmp_path):
+    add_home(store)
+    add_child(store, "test-home", "AB")
+    visit = complete(store, store.start_visit("test-home", ago(3)))
+    checklist = store.checklist_for(visit)
+    assert not completeness.gaps(visit, checklist, store.children("test-home"), []), "nothing is missing"
+    final = workflow.finalise(store, visit)
+    [path] = export.export_visit(store, final["id"], "ofsted", out_dir=tmp_path / "a")
+    rows = rows_of(path)
+    assert "not answered" not in everything(path)
+    assert "Outside scrutiny and engagement with families since the last visit" not in rows
+    assert rows["Are fire safety checks and drills recorded and up to date?"][1] == "yes", "answered questions are still there"
+
+    draft = complete(store, store.start_visit("test-home", ago(1)))
+    draft["answers"]["outside_scrutiny"] = "Social worker visited twice."
+    del draft["answers"]["fire_records"]
+    store.save_draft(draft)
+    [path] = export.export_draft(store, store.draft("test-home"), tmp_path / "b")
+    rows = rows_of(path)
+    assert rows["Outside scrutiny and engagement with families since the last visit"][1] == "Social worker visited twice."
+    assert rows["Are fire safety checks and drills recorded and up to date?"][1] == "not answered", "a required answer still missing is said"
