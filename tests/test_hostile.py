@@ -164,7 +164,8 @@ def test_hostile_numbers_are_refused_or_kept_as_the_same_whole_number(demo, caps
     root, _ = demo
     for n, value in enumerate(NUMBERS + ["9" * 50, "4", "200", "201"]):
         if field == "places":
-            argv = ["home", "add", f"--name=Places {n}", f"--id=places-{n}", f"--places={value}"]
+            argv = ["home", "add", f"--name=Places {n}", f"--id=places-{n}", "--urn=SC100001",
+                    "--registered-on=2015-01-01", f"--places={value}"]
         elif field == "miles":
             argv = ["child", "add", "oak-house", f"--code=M{n}", "--authority=Kent", "--admitted=2020-01-01",
                     f"--miles={value}"]
@@ -184,7 +185,8 @@ def test_hostile_numbers_are_refused_or_kept_as_the_same_whole_number(demo, caps
 def test_hostile_dates_are_refused_or_kept_as_the_same_day(demo, capsys, field):
     root, ids = demo
     for n, value in enumerate(DATES):
-        argv = {"registered-on": ["home", "add", f"--name=Dated {n}", f"--id=dated-{n}", f"--registered-on={value}"],
+        argv = {"registered-on": ["home", "add", f"--name=Dated {n}", f"--id=dated-{n}", "--urn=SC100001", "--places=3",
+                                  f"--registered-on={value}"],
                 "admitted": ["child", "add", "oak-house", f"--code=D{n}", "--authority=Kent", f"--admitted={value}"],
                 "leave": ["child", "leave", "oak-house", ids["child"], f"--date={value}"],
                 "start": ["start", "beech-view", f"--date={value}"],

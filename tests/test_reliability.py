@@ -90,7 +90,8 @@ def test_second_cli_copy_gets_clear_message_and_changes_nothing(demo_store):
     holder = DataLock(demo_store.root)
     holder.acquire()
     try:
-        r = run_cli("home", "add", "--name", "Intruder", data=demo_store.root)
+        r = run_cli("home", "add", "--name", "Intruder", "--urn", "SC100001", "--places", "3", "--registered-on",
+                    "2015-01-01", data=demo_store.root)
         assert r.returncode == 2 and "Another copy of reg44" in r.stderr
         r = run_cli("homes", data=demo_store.root)
         assert r.returncode == 0 and "Oak House" in r.stdout, "reading still works"
