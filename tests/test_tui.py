@@ -348,18 +348,42 @@ async def test_trends_screen_and_resolve(demo_store):
         assert screen.query_one("#compare-table").row_count > 10
 
 
+async def palette(pilot, query: str) -> list[str]:
+    """Open the command palette over the current screen, type ``query``: the commands it offers."""
+    from textual.command import CommandList, CommandPalette
+
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*query)
+    for _ in range(50):
+        await pilot.pause(0.05)
+        palette = pilot.app.screen
+        assert isinstance(palette, CommandPalette)
+        commands = palette.query_one(CommandList)
+        found = [str(commands.get_option_at_index(n).prompt) for n in range(commands.option_count)]
+        if found and not any("No matches" in text for text in found):
+            return found
+    return found
+
+
 async def test_export_screen_writes_reports(demo_store, tmp_path):
+    """Opened through the command palette, which offers the actions of the screen it opened over."""
     demo_store.close()
     app = Reg44App(demo_store.root)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.press("down", "enter")
+        assert any(text.startswith("Visit") for text in await palette(pilot, "Visit"))
+        await pilot.press("escape")
+        assert any("Oak House" in text for text in await palette(pilot, "oak"))
+        await pilot.press("enter")
         await pilot.pause()
+        assert app.screen.home_id == "oak-house"
         await pilot.press("2")
         await pilot.pause()
         table = app.screen.query_one("#visits-table")
         table.move_cursor(row=0)
-        await pilot.press("x")
+        assert any("Export" in text for text in await palette(pilot, "export"))
+        await pilot.press("enter")
         await pilot.pause()
         app.screen.query_one("#folder").value = str(tmp_path / "out")
         await pilot.press("ctrl+e")
