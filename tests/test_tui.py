@@ -249,7 +249,11 @@ async def test_concern_key_marks_item_with_note(one_home):
 
 async def test_help_screen_lists_keys(one_home):
     app = Reg44App(one_home)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("ctrl+c")  # the reflex to quit says which key quits, as text, not markup
+        await pilot.pause(0.1)
+        shown = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+        assert "Press ^q to quit" in shown and "[b]" not in shown, shown
         await pilot.press("f1")
         await pilot.pause()
         text = str(app.screen.query_one("#help-text").render())
