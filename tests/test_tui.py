@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from helpers import add_child, add_home, focus_on, type_quickly
+from helpers import add_child, add_home, assert_in_view, focus_on, type_quickly
 from visitor.storage import DataLock
 from visitor.store import Store
 from visitor.tui.app import Reg44App
@@ -421,6 +421,8 @@ async def test_hostile_input_in_forms_gets_messages_and_keeps_typing(one_home):
         await pilot.pause()
         assert app.screen is form, "the form stays open"
         assert "less than 0" in str(form.query_one("#form-error").render())
+        assert_in_view(form.query_one(".dialog"), "cannot be less than 0 (got -3).")
+        assert app.focused is form.query_one("#f-places"), "the field at fault has the cursor"
         assert form.query_one("#f-name").value == "Ash עברית", "nothing typed is lost"
         form.query_one("#f-places").value = "3"
         form.query_one("#f-urn").value = "SC100001"
