@@ -36,7 +36,8 @@ async def _steady(pilot):
     await pilot.pause()
 
 
-def _keys(*keys, key_line: bool = True):
+def _keys(*keys, key_line: bool = True, check=None):
+    """Press ``keys``; then every key offered must be shown, and ``check(app, shown text)`` must hold."""
     async def run(pilot):
         await pilot.pause()
         for key in keys:
@@ -45,7 +46,18 @@ def _keys(*keys, key_line: bool = True):
         await _steady(pilot)
         if key_line:  # issue 13, item 8: at 80 columns the footer hid some of the screen's keys
             assert_every_key_shown(pilot.app)
+        if check:
+            check(pilot.app, "\n".join(strip.text for strip in pilot.app.screen._compositor.render_strips()))
     return run
+
+
+def _latest_visit_with_direction_and_base(app, shown: str) -> None:
+    """The trends table ends at the latest visit, beside its direction and base, at any width."""
+    latest = app.screen.analysis.visits[-1]["date"][2:7]
+    header = next(line for line in shown.splitlines() if line.lstrip().startswith("Measure"))
+    assert f" {latest} " in header and " ± " in header and "Base" in header, header
+    months = header.split("Trend")[1].split("±")[0].split()
+    assert months[-1] == latest and len(months) >= (3 if app.size.width < 100 else 8), header
 
 
 def _section(number: int):
@@ -63,7 +75,7 @@ SCREENS = {
     "walkthrough-earlier": _section(10),
     "walkthrough-opinion": _section(11),
     "finalise": _section(12),
-    "trends": _keys("down", "t"),
+    "trends": _keys("down", "t", check=_latest_visit_with_direction_and_base),
     "export": _keys("down", "enter", "2", "down", "x"),
 }
 
