@@ -65,6 +65,14 @@ def _section(number: int):
     return _keys("down", "v", "ctrl+g", *str(number), "enter")
 
 
+def _every_response_column_and_the_whole_recommendation(app, shown: str) -> None:
+    """The provider's table fits the width: its Response and By columns are on screen, and the
+    recommendation is wrapped in full rather than cut off."""
+    header = next(line for line in shown.splitlines() if line.lstrip().startswith("#  Recommendation"))
+    assert header.split() == ["#", "Recommendation", "Standard", "Timescale", "Response", "By"], header
+    assert "accepted" in shown and "2026-03-12" in shown and "bedroom." in shown, shown
+
+
 SCREENS = {
     "dashboard": _keys(),
     "home": _keys("down", "enter"),
@@ -77,6 +85,8 @@ SCREENS = {
     "finalise": _section(12),
     "trends": _keys("down", "t", check=_latest_visit_with_direction_and_base),
     "export": _keys("down", "enter", "2", "down", "x"),
+    "provider": _keys("down", "enter", "2", "down", "down", "down", "down", "p",  # the visit with a response
+                      check=_every_response_column_and_the_whole_recommendation),
 }
 
 
