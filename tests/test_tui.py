@@ -112,6 +112,10 @@ async def test_whole_visit_from_dashboard_to_final_with_keys_only(one_home):
         assert screen.section == "finalise"
         assert screen._gaps == [], [g.message for g in screen._gaps]
         assert app.focused is screen.query_one("#finalise"), "with nothing missing, F5 lands on Finalise"
+        await pilot.press("tab")  # destructive actions are kept off the path: no Discard next to Finalise
+        assert "discard" not in (app.focused.id or "") and not screen.query("#discard"), app.focused
+        assert "ctrl+d" in str(screen.query_one("#discard-note").render()), "discarding is by its own key"
+        await focus_on(pilot, screen.query_one("#finalise"))
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen), "finalising asks first"
