@@ -113,3 +113,14 @@ def assert_every_key_shown(app) -> None:
     for bindings in offered.values():
         hints = [f" {app.get_key_display(b)} {b.description} " for b in bindings]
         assert any(hint in shown for hint in hints), f"{type(screen).__name__} at {screen.size}: {hints[0]!r} not in {shown!r}"
+
+
+
+def assert_in_view(widget, message: str) -> None:
+    """``message`` is drawn, whole, inside ``widget``'s part of the screen the visitor sees (not scrolled
+    away). Only that part is read: a modal dialog lets the screen beneath show at its sides."""
+    region = widget.region
+    strips = widget.screen._compositor.render_strips()
+    lines = [strip.crop(region.x, region.right).text.strip(" │╭╮╰╯─▌") for strip in strips[region.y:region.bottom]]
+    shown = " ".join(" ".join(lines).split())
+    assert " ".join(message.split()) in shown, f"{message!r} not in view at {widget.screen.size}:\n" + "\n".join(lines)

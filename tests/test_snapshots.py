@@ -36,7 +36,8 @@ async def _steady(pilot):
     await pilot.pause()
 
 
-def _keys(*keys, key_line: bool = True):
+def _keys(*keys, key_line: bool = True, check=None):
+    """Press ``keys``; then every key offered must be shown, and ``check(app, shown text)`` must hold."""
     async def run(pilot):
         await pilot.pause()
         for key in keys:
@@ -45,12 +46,31 @@ def _keys(*keys, key_line: bool = True):
         await _steady(pilot)
         if key_line:  # issue 13, item 8: at 80 columns the footer hid some of the screen's keys
             assert_every_key_shown(pilot.app)
+        if check:
+            check(pilot.app, "\n".join(strip.text for strip in pilot.app.screen._compositor.render_strips()))
     return run
+
+
+def _latest_visit_with_direction_and_base(app, shown: str) -> None:
+    """The trends table ends at the latest visit, beside its direction and base, at any width."""
+    latest = app.screen.analysis.visits[-1]["date"][2:7]
+    header = next(line for line in shown.splitlines() if line.lstrip().startswith("Measure"))
+    assert f" {latest} " in header and " ± " in header and "Base" in header, header
+    months = header.split("Trend")[1].split("±")[0].split()
+    assert months[-1] == latest and len(months) >= (3 if app.size.width < 100 else 8), header
 
 
 def _section(number: int):
     """Open Oak House's draft and go to walkthrough section ``number`` with ctrl+g."""
     return _keys("down", "v", "ctrl+g", *str(number), "enter")
+
+
+def _every_response_column_and_the_whole_recommendation(app, shown: str) -> None:
+    """The provider's table fits the width: its Response and By columns are on screen, and the
+    recommendation is wrapped in full rather than cut off."""
+    header = next(line for line in shown.splitlines() if line.lstrip().startswith("#  Recommendation"))
+    assert header.split() == ["#", "Recommendation", "Standard", "Timescale", "Response", "By"], header
+    assert "accepted" in shown and "2026-03-12" in shown and "bedroom." in shown, shown
 
 
 SCREENS = {
@@ -63,8 +83,10 @@ SCREENS = {
     "walkthrough-earlier": _section(10),
     "walkthrough-opinion": _section(11),
     "finalise": _section(12),
-    "trends": _keys("down", "t"),
+    "trends": _keys("down", "t", check=_latest_visit_with_direction_and_base),
     "export": _keys("down", "enter", "2", "down", "x"),
+    "provider": _keys("down", "enter", "2", "down", "down", "down", "down", "p",  # the visit with a response
+                      check=_every_response_column_and_the_whole_recommendation),
 }
 
 

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from helpers import add_child, add_home, focus_on, type_quickly
+from helpers import add_child, add_home, assert_in_view, focus_on, type_quickly
 from visitor.storage import DataLock
 from visitor.store import Store
 from visitor.tui.app import Reg44App
@@ -112,6 +112,10 @@ async def test_whole_visit_from_dashboard_to_final_with_keys_only(one_home):
         assert screen.section == "finalise"
         assert screen._gaps == [], [g.message for g in screen._gaps]
         assert app.focused is screen.query_one("#finalise"), "with nothing missing, F5 lands on Finalise"
+        await pilot.press("tab")  # destructive actions are kept off the path: no Discard next to Finalise
+        assert "discard" not in (app.focused.id or "") and not screen.query("#discard"), app.focused
+        assert "ctrl+d" in str(screen.query_one("#discard-note").render()), "discarding is by its own key"
+        await focus_on(pilot, screen.query_one("#finalise"))
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen), "finalising asks first"
@@ -249,7 +253,11 @@ async def test_concern_key_marks_item_with_note(one_home):
 
 async def test_help_screen_lists_keys(one_home):
     app = Reg44App(one_home)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("ctrl+c")  # the reflex to quit says which key quits, as text, not markup
+        await pilot.pause(0.1)
+        shown = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+        assert "Press ^q to quit" in shown and "[b]" not in shown, shown
         await pilot.press("f1")
         await pilot.pause()
         text = str(app.screen.query_one("#help-text").render())
@@ -348,18 +356,42 @@ async def test_trends_screen_and_resolve(demo_store):
         assert screen.query_one("#compare-table").row_count > 10
 
 
+async def palette(pilot, query: str) -> list[str]:
+    """Open the command palette over the current screen, type ``query``: the commands it offers."""
+    from textual.command import CommandList, CommandPalette
+
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*query)
+    for _ in range(50):
+        await pilot.pause(0.05)
+        palette = pilot.app.screen
+        assert isinstance(palette, CommandPalette)
+        commands = palette.query_one(CommandList)
+        found = [str(commands.get_option_at_index(n).prompt) for n in range(commands.option_count)]
+        if found and not any("No matches" in text for text in found):
+            return found
+    return found
+
+
 async def test_export_screen_writes_reports(demo_store, tmp_path):
+    """Opened through the command palette, which offers the actions of the screen it opened over."""
     demo_store.close()
     app = Reg44App(demo_store.root)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.press("down", "enter")
+        assert any(text.startswith("Visit") for text in await palette(pilot, "Visit"))
+        await pilot.press("escape")
+        assert any("Oak House" in text for text in await palette(pilot, "oak"))
+        await pilot.press("enter")
         await pilot.pause()
+        assert app.screen.home_id == "oak-house"
         await pilot.press("2")
         await pilot.pause()
         table = app.screen.query_one("#visits-table")
         table.move_cursor(row=0)
-        await pilot.press("x")
+        assert any("Export" in text for text in await palette(pilot, "export"))
+        await pilot.press("enter")
         await pilot.pause()
         app.screen.query_one("#folder").value = str(tmp_path / "out")
         await pilot.press("ctrl+e")
@@ -393,6 +425,8 @@ async def test_hostile_input_in_forms_gets_messages_and_keeps_typing(one_home):
         await pilot.pause()
         assert app.screen is form, "the form stays open"
         assert "less than 0" in str(form.query_one("#form-error").render())
+        assert_in_view(form.query_one(".dialog"), "cannot be less than 0 (got -3).")
+        assert app.focused is form.query_one("#f-places"), "the field at fault has the cursor"
         assert form.query_one("#f-name").value == "Ash עברית", "nothing typed is lost"
         form.query_one("#f-places").value = "3"
         form.query_one("#f-urn").value = "SC100001"

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import docx
 
-from helpers import add_child, add_home, assert_every_key_shown, complete
+from helpers import add_child, add_home, assert_every_key_shown, assert_in_view, complete
 from visitor import workflow
 from visitor.store import Store
 from visitor.tui.app import Reg44App
@@ -72,6 +72,7 @@ async def test_share_draft_and_record_a_response(data_dir, tmp_path):
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert "required" in str(form.query_one("#form-error").render()), "an accepted correction says what changed"
+        assert_in_view(form.query_one(".dialog"), str(form.query_one("#form-error").render()))
         form.query_one("#f-change").text = "Paragraph on staffing corrected."
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -82,6 +83,13 @@ async def test_share_draft_and_record_a_response(data_dir, tmp_path):
         form = app.screen
         form.query_one("#f-response").value = "accepted in part"
         form.query_one("#f-action").text = "Extra night staff [bold]from May[/]"
+        form.query_one("#f-by").value = "2026-02-30"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        message = str(form.query_one("#form-error").render())
+        assert "'2026-02-30'" in message
+        assert_in_view(form.query_one(".dialog"), message)
+        assert app.focused is form.query_one("#f-by"), "the field at fault has the cursor"
         form.query_one("#f-by").value = ago(-30)
         await pilot.press("ctrl+s")
         await pilot.pause()

@@ -67,6 +67,15 @@ class Reg44App(App):
         ``[`` (``Kent [/] Council``) and must never be parsed as markup."""
         super().notify(message, title=title, markup=False, **kw)
 
+    def action_help_quit(self) -> None:
+        """ctrl+c (a reflex to quit) says how to quit. Textual's own message is markup, and every
+        notification here is plain text, so it would show its ``[b]`` tags."""
+        for active in self.active_bindings.values():
+            if active.binding.action in ("quit", "app.quit"):
+                key = self.get_key_display(active.binding)
+                self.notify(f"Press {key} to quit (drafts are already saved).", title="Do you want to quit?")
+                return
+
     def writable(self) -> bool:
         """True if this copy may write; otherwise tells the visitor why not."""
         if self.readonly:

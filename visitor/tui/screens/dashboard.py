@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -191,6 +193,16 @@ class DashboardScreen(Screen):
 
     def selected(self) -> str | None:
         return self.query_one("#homes", HomesTable).selected_key
+
+    def palette_commands(self) -> list[tuple[str, str, object]]:
+        """One palette command per home, so a home is opened by typing part of its name."""
+        table = self.query_one("#homes", HomesTable)
+        return [(f"Open home: {values.get('name', key)}", "Show its children, visits and recommendations",
+                 partial(self._open_row, row)) for row, (key, values) in enumerate(table.rows)]
+
+    def _open_row(self, row: int) -> None:
+        self.query_one("#homes", HomesTable).move_cursor(row)
+        self.action_open_home()
 
     def on_homes_table_selected(self, event: HomesTable.Selected) -> None:
         event.stop()

@@ -1,7 +1,7 @@
 """Small modal forms: a home, a child, starting a visit, a reason, a yes/no question.
 
 One ``FormScreen`` drives them all: fields from a spec, ctrl+s (or enter on the last field) to save,
-escape to cancel. A value the domain refuses is shown at the top; what was typed stays in the fields.
+escape to cancel. A value the domain refuses is shown in a fixed line above the buttons; what was typed stays in the fields.
 """
 
 from __future__ import annotations
@@ -48,7 +48,6 @@ class FormScreen(ModalScreen):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog"):
             yield Static(Text(self.form_title, style="bold"), classes="dialog-title")
-            yield Static("", id="form-error", classes="error hidden", markup=False)
             for spec in self.specs:
                 yield Label(Text(spec.label))
                 if spec.options:
@@ -62,6 +61,8 @@ class FormScreen(ModalScreen):
             with Horizontal(classes="buttons"):
                 yield Button("Save (ctrl+s)", variant="primary", id="save")
                 yield Button("Cancel (esc)", id="cancel")
+            # Docked to the dialog's foot: the message never scrolls out of view (nor takes a Tab stop).
+            yield Static("", id="form-error", classes="error hidden", markup=False)
 
     def values(self) -> dict:
         found = {}
@@ -79,11 +80,24 @@ class FormScreen(ModalScreen):
         try:
             result = self.build(self.values())
         except (ValidationError, ValueError) as exc:
-            error = self.query_one("#form-error", Static)
-            error.update(str(exc))
-            error.remove_class("hidden")
+            self.show_error(str(exc))
             return
         self.dismiss(result)
+
+    def show_error(self, message: str) -> None:
+        """The message in the fixed line above the buttons, and the field it quotes focused and scrolled
+        into view (the domain names the value it refused: "(got '2026-02-30')", "(got -3)")."""
+        error = self.query_one("#form-error", Static)
+        error.update(message)
+        error.remove_class("hidden")
+        values = self.values()
+        at_fault = [name for name, value in values.items()
+                    if isinstance(value, str) and value.strip()
+                    and (f"'{value.strip()}'" in message or f"(got {value.strip()})" in message)]
+        if len(at_fault) == 1:
+            field = self.query_one(f"#f-{at_fault[0]}")
+            field.focus()
+            self.query_one(".dialog", VerticalScroll).scroll_to_widget(field, animate=False)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -8,6 +8,7 @@ individual's comment. Each save is one workflow operation.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,6 +19,29 @@ from textual.widgets import DataTable, Header, Label, Static
 from visitor import workflow
 from visitor.model import CORRECTION_OUTCOMES, PROVIDER_RESPONSES, standard_of
 from visitor.tui.widgets.key_line import KeyLine
+
+
+COLUMNS = ("#", "Recommendation", "Standard", "Timescale", "Response", "By")
+WRAPPED = 8  # at 80 columns Standard, Timescale and Response wrap at this width ("accepted / in part")
+NARROWED = {"Standard", "Timescale", "Response"}  # "#" and the date "By" keep their width
+MIN_TEXT = 20  # the recommendation's column is never narrower than this
+CELL_PADDING = 2  # a DataTable cell's padding, one each side
+BODY_EDGES = 4  # the body's padding and the table's vertical scrollbar
+
+
+def column_widths(room: int, titles: tuple[str, ...], rows: list[list[str]]) -> list[int]:
+    """Widths that fit ``room``: each short column its natural width, or ``WRAPPED`` if that is too wide;
+    the recommendation (the second column) takes what is left."""
+    natural = {title: max(cell_len(cell) for cell in [title, *(row[n] for row in rows)])
+               for n, title in enumerate(titles)}
+    text_title = titles[1]
+    others = {title: width for title, width in natural.items() if title != text_title}
+    if sum(others.values()) + MIN_TEXT + CELL_PADDING * len(titles) > room:
+        others = {title: min(width, max(WRAPPED, cell_len(title))) if title in NARROWED else width
+                  for title, width in others.items()}
+    left = room - sum(others.values()) - CELL_PADDING * len(titles)
+    widths = {**others, text_title: max(MIN_TEXT, min(left, natural[text_title]))}
+    return [widths[title] for title in titles]
 
 
 class ProviderScreen(Screen):
@@ -46,9 +70,11 @@ class ProviderScreen(Screen):
         yield KeyLine()
 
     def on_mount(self) -> None:
-        self.query_one("#responses", DataTable).add_columns("#", "Recommendation", "Standard", "Timescale",
-                                                           "Response", "By")
         self.reload()
+
+    def on_resize(self) -> None:
+        if getattr(self, "_table_width", None) not in (None, self.size.width):
+            self.reload()
 
     def reload(self) -> None:
         self.visit = self.app.store.visit(self.visit_id)
@@ -58,12 +84,19 @@ class ProviderScreen(Screen):
             f"Visit of {self.visit['date']} · {self.visit['status']}"
             + (f" · draft shared for factual accuracy on {shared}" if shared else ""))
         table = self.query_one("#responses", DataTable)
-        table.clear()
+        table.clear(columns=True)
         responses = self.visit.get("responses", {})
+        rows = []
         for n, rec in enumerate(self.visit.get("recommendations", []), 1):
             answer = responses.get(rec["id"], {})
-            table.add_row(str(n), Text(rec["text"][:50]), standard_of(rec) or "—", Text(rec.get("timescale", "")),
-                          answer.get("response", "none yet"), answer.get("by", ""), key=str(n))
+            rows.append([str(n), rec["text"], standard_of(rec) or "—", rec.get("timescale", ""),
+                         answer.get("response", "none yet"), answer.get("by", "")])
+        self._table_width = self.size.width
+        widths = column_widths(self.size.width - BODY_EDGES, COLUMNS, rows)
+        for title, width in zip(COLUMNS, widths):
+            table.add_column(title, width=width)
+        for n, text, standard, timescale, response, by in rows:  # cells wrap: the whole recommendation is read
+            table.add_row(n, Text(text), standard, Text(timescale), response, by, key=n, height=None)
         corrections = self.visit.get("corrections", [])
         if corrections:
             text = "\n".join(f"{i}. {c['disputed']} — {c['outcome']}: {c['reason']}"

@@ -3,6 +3,7 @@ side-by-side comparison of any two visits."""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,7 +16,24 @@ from visitor.tui.widgets.key_line import KeyLine
 from visitor import trends, workflow
 from visitor.model import ValidationError
 
-VISIBLE_VISITS = 6  # at least (the table scrolls sideways at 80 columns); more where they fit
+CELL_PADDING = 2  # a DataTable cell's padding, one each side
+SCROLLBAR = 2  # room kept for the table's vertical scrollbar
+
+
+def months_that_fit(width: int, fixed: list[str], fixed_rows: list[list[str]], months: list[str],
+                    values: list[list[str]]) -> int:
+    """How many of the latest month columns fit beside the fixed ones in ``width`` columns; at least one."""
+    def column_width(cells: list[str]) -> int:
+        return max(cell_len(cell) for cell in cells) + CELL_PADDING
+
+    used = SCROLLBAR + sum(column_width([title, *(row[n] for row in fixed_rows)]) for n, title in enumerate(fixed))
+    shown = 0
+    for back in range(1, len(months) + 1):
+        used += column_width([months[-back], *(row[-back] for row in values if len(row) >= back)])
+        if used > width and shown:
+            break
+        shown = back
+    return shown
 
 
 class TrendsScreen(Screen):
@@ -68,17 +86,28 @@ class TrendsScreen(Screen):
         self.query_one("#measures-table").focus()
 
     def _fill_measures(self) -> None:
+        """The latest visits that fit the width, with the latest always shown and the direction and base
+        beside it: a visitor reads the last visit against the usual level first."""
         table = self.query_one("#measures-table", DataTable)
-        # Beyond the label, sparkline, direction and base (~58 columns) each visit takes 7: as many as fit.
-        shown = max(VISIBLE_VISITS, (self.app.size.width - 58) // 7)
-        visits = self.analysis.visits[-shown:]
-        table.add_columns("Measure", "Trend", *[v["date"][2:7] for v in visits], "±", "Base")
+        table.clear(columns=True)
+        visits = self.analysis.visits
+        rows = []
         for series in self.analysis.series.values():
-            points = series.points[-shown:]
             base = series.baseline(self.analysis.thresholds)
             base_text = trends._num(base) + (" /c/30d" if series.measure.rate and base is not None else "")
-            table.add_row(Text(series.measure.label), series.sparkline()[-12:], *[trends._num(p.value) for p in points],
-                          series.direction(), base_text)
+            rows.append((Text(series.measure.label), series.sparkline()[-12:],
+                         [trends._num(p.value) for p in series.points], series.direction(), base_text))
+        months = [v["date"][2:7] for v in visits]
+        shown = months_that_fit(self.app.size.width, ["Measure", "Trend", "±", "Base"],
+                                [[r[0].plain, r[1], r[3], r[4]] for r in rows], months, [r[2] for r in rows])
+        self._measures_width = self.app.size.width
+        table.add_columns("Measure", "Trend", *months[len(months) - shown:], "±", "Base")
+        for label, spark, values, direction, base_text in rows:
+            table.add_row(label, spark, *values[len(values) - shown:], direction, base_text)
+
+    def on_resize(self) -> None:
+        if getattr(self, "_measures_width", None) not in (None, self.app.size.width):
+            self._fill_measures()
 
     def _fill_flags(self) -> None:
         """Open patterns grouped by theme, most severe first; a theme's line carries its headline."""

@@ -393,7 +393,10 @@ class VisitScreen(Screen):
             # No empty list to land on: focus goes straight to the Finalise button.
             widgets.append(Static("Nothing is missing. Finalising asks you to confirm, then makes the visit read-only."))
         widgets.append(Horizontal(Button("Finalise visit", id="finalise", variant="primary", disabled=bool(gaps)),
-                                  Button("Discard this draft", id="discard", variant="error"), classes="buttons"))
+                                  classes="buttons"))
+        # No Discard button: next to Finalise it was the next Tab stop. Discarding is its own key, and asks.
+        widgets.append(Static("To throw this draft away instead: ctrl+d (asks first).", id="discard-note",
+                              classes="muted"))
         return widgets
 
     # -- edits --------------------------------------------------------------------------------------
@@ -566,9 +569,6 @@ class VisitScreen(Screen):
             return
         if button == "finalise":
             self.action_confirm_finalise()
-            return
-        if button == "discard":
-            self.action_discard()
             return
         if self.readonly:
             return
