@@ -44,6 +44,11 @@ def oak_draft(demo_store):
 async def open_oak(pilot) -> VisitScreen:
     table = pilot.app.screen.query_one("#homes")
     table.move_cursor(row=[k for k, _ in table.rows].index("oak-house"))
+    return await resume(pilot)
+
+
+async def resume(pilot) -> VisitScreen:
+    """Press v on the dashboard's selected home and return the walkthrough it resumes."""
     await pilot.press("v")
     await pilot.pause(0.3)
     assert isinstance(pilot.app.screen, VisitScreen)
@@ -223,9 +228,7 @@ async def test_focus_never_selects_a_note_and_ctrl_z_restores_it(one_home_with_n
     data, draft = one_home_with_notes
     app = Reg44App(data)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("v")
-        await pilot.pause(0.3)
-        screen = app.screen
+        screen = await resume(pilot)
         resumed = app.focused
         assert isinstance(resumed, LineField) and resumed.value == "Quiet, calm house."
         assert resumed.selection.is_empty and resumed.cursor_position == len(resumed.value)
@@ -280,9 +283,7 @@ async def test_follow_up_questions_appear_and_hide_with_their_condition(one_home
     data, _ = one_home_with_notes
     app = Reg44App(data)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("v")
-        await pilot.pause(0.3)
-        screen = app.screen
+        screen = await resume(pilot)
         await screen.show_section("restraint")
         await pilot.pause()
         follow = screen.fields["a:prone_holds"]
@@ -326,9 +327,7 @@ async def test_discard_asks_then_removes_the_draft(one_home_with_notes):
     data, _ = one_home_with_notes
     app = Reg44App(data)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("v")
-        await pilot.pause(0.3)
-        screen = app.screen
+        screen = await resume(pilot)
         await pilot.press("ctrl+d")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
