@@ -59,8 +59,19 @@ def shown(widget) -> bool:
     return widget.display and all(a.display for a in widget.ancestors)
 
 
-def assert_in_view(screen: VisitScreen, widget) -> None:
-    """The field and the question it answers are both inside the visible part of the form."""
+async def assert_in_view(pilot, screen: VisitScreen, widget) -> None:
+    """The field and the question it answers are both inside the visible part of the form, once the scroll that
+    brings them there has run (a frame or two; longer on a loaded machine, so wait up to two seconds)."""
+    for _ in range(40):
+        try:
+            _in_view(screen, widget)
+            return
+        except AssertionError:
+            await pilot.pause(0.05)
+    _in_view(screen, widget)
+
+
+def _in_view(screen: VisitScreen, widget) -> None:
     form = screen.query_one("#form")
     view = form.scrollable_content_region
     where = f"{getattr(widget, 'field_key', widget)} in {screen.section} (scroll {form.scroll_y})"
@@ -80,7 +91,7 @@ async def tab_through_section(pilot, screen: VisitScreen) -> set[str]:
     for widget in focusables:
         assert pilot.app.focused is widget, (screen.section, pilot.app.focused, widget)
         await pilot.pause()
-        assert_in_view(screen, widget)
+        await assert_in_view(pilot, screen, widget)
         seen.add(getattr(widget, "field_key", widget.id or ""))
         if isinstance(widget, LineField):  # issue 13, item 8: placeholders were cut off at 80 columns
             fits = cell_len(widget.placeholder) <= widget.content_size.width
@@ -132,10 +143,10 @@ async def test_added_rows_and_jumps_from_the_finalise_list_land_in_view(oak_draf
                 await pilot.press("enter")
                 await pilot.pause(0.3)
                 assert getattr(app.focused, "field_key", None) == first_key.format(n=rows)
-                assert_in_view(screen, app.focused)
+                await assert_in_view(pilot, screen, app.focused)
                 await pilot.press("tab")
                 await pilot.pause()
-                assert_in_view(screen, app.focused)
+                await assert_in_view(pilot, screen, app.focused)
         await pilot.press("f5")
         await pilot.pause(0.3)
         gaps = list(screen._gaps)
@@ -154,7 +165,7 @@ async def test_added_rows_and_jumps_from_the_finalise_list_land_in_view(oak_draf
             await pilot.pause(0.3)
             assert screen.section == gap.section
             assert getattr(app.focused, "field_key", None) == gap.field
-            assert_in_view(screen, app.focused)
+            await assert_in_view(pilot, screen, app.focused)
         assert len(jumped) >= 4
 
 
