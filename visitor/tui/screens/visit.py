@@ -93,6 +93,7 @@ class VisitScreen(Screen):
         self.section = ""
         self._first: Widget | None = None  # see _first_focusable
         self._side_timer: Timer | None = None  # the side panel's refresh, waiting for typing to pause
+        self._reveal_waiting = False  # the form was scrolled; regions are stale until the screen is redrawn
 
     # -- set-up -------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -201,8 +202,8 @@ class VisitScreen(Screen):
         section shows the section's top; otherwise its whole question box at the top of the view, or from
         the question down as far as the field."""
         form = self.query_one("#form", VerticalScroll)
-        if not widget.is_attached or widget is not self.focused:
-            return
+        if self._reveal_waiting or not widget.is_attached or widget is not self.focused:
+            return  # (waiting: the pass after the redraw looks at whatever has focus then)
         if widget is self._first_focusable():
             form.scroll_home(animate=False, immediate=True)
             return
@@ -220,8 +221,18 @@ class VisitScreen(Screen):
         fits = bottom - top <= view.height
         target = top if fits else bottom - view.height
         form.scroll_to(y=target, animate=False, immediate=True)
-        if form.scroll_y < target and retries:  # just mounted: the form's scrollable height is not known yet
-            self.call_after_refresh(self.reveal, widget, retries - 1)
+        if retries:
+            # Regions are those of the last redraw while the scroll has already moved: another reveal before the
+            # redraw would add the scroll twice. Look again once, after the redraw (a section just mounted may
+            # not have its final layout yet either).
+            self._reveal_waiting = True
+            self.call_after_refresh(self._reveal_again, retries - 1)
+
+    def _reveal_again(self, retries: int) -> None:
+        self._reveal_waiting = False
+        form = self.query_one("#form", VerticalScroll)
+        if self.focused is not None and form in self.focused.ancestors:
+            self.reveal(self.focused, retries)
 
     def _build(self, section_id: str) -> list[Widget]:
         title = dict(self.sections)[section_id]
