@@ -284,11 +284,6 @@ def refresh_peers(store: Store, changed: dict[str, str], done: set[str] | frozen
     return refreshed
 
 
-def _response_days(store: Store) -> int:
-    value = store.settings().get("response_days", consideration.DEFAULT_DAYS)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else consideration.DEFAULT_DAYS
-
-
 def merge_plain_flags(stored: list[dict], current: list[dict], prefix: str,
                       ended: dict[str, str] | None = None) -> list[dict]:
     """Merge flags given as plain dicts ``{key, title, evidence, raised_on, ...}`` whose keys start ``prefix``.
@@ -328,7 +323,7 @@ def _consideration_merge(store: Store, home_id: str, stored: list[dict],
     engine = stored if engine is None else engine
     heads = store.outline(home_id).visits  # recommendations and their responses are all this needs
     mine = merge_plain_flags([f for f in stored if f["key"].startswith(prefix)],
-                             consideration.flags(heads, date.today(), _response_days(store)),
+                             consideration.flags(heads, date.today(), consideration.response_days(store.settings())),
                              prefix, consideration.settled(heads))
     return [f for f in engine if not f["key"].startswith(prefix)] + mine
 
@@ -370,7 +365,7 @@ def summarise(store: Store, home_id: str, stored_flags: list[dict] | None = None
         "sent": "",
         "missing": [],
         "state": cycle_state(draft) if draft else "",
-        "recheck_on": consideration.next_check(visits, date.today(), _response_days(store)),
+        "recheck_on": consideration.next_check(visits, date.today(), consideration.response_days(store.settings())),
     }
     if latest:
         summary["concerns"] = len(concerns_for(store, latest))

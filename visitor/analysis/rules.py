@@ -518,10 +518,9 @@ def _attendance(s: dict[str, Series], i: int, t: Thresholds) -> list[Flag]:
     """School attendance below the line the DfE calls persistent absence (missing 10 % of sessions or more),
     kept up over several visits or reached by a sudden fall: either says the children's education is slipping."""
     series = s.get("education_attendance")
-    p = series.points[i] if series is not None else None
-    if p is None or p.value is None or p.value >= t.attendance_percent:
+    if series is None or (p := series.points[i]).value is None or p.value >= t.attendance_percent:
         return []
-    known = [(q, q.value) for q in series.points[:i + 1] if q.value is not None] if series else []
+    known = [(q, q.value) for q in series.points[:i + 1] if q.value is not None]
     run = known[-t.attendance_visits:]
     sustained = len(run) == t.attendance_visits and all(v < t.attendance_percent for _, v in run)
     before = known[-2] if len(known) > 1 else None
