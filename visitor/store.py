@@ -32,7 +32,7 @@ from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
 from visitor.model import Child, Home, ValidationError, Visit, check_visit_date, new_id, parse_date
-from visitor.storage import journal, outline, records
+from visitor.storage import codec, journal, outline, records
 from visitor.storage.files import (
     NOFOLLOW,
     DataFileError,
@@ -307,14 +307,14 @@ class Store:
         tx = self._tx
         assert tx is not None, "writes happen inside a transaction"
         if path in tx.shallow:  # TinyDB edits rows in place: rows shared with the cache must be copied now
-            tx.tables[path] = json.loads(json.dumps(tx.tables[path]))
+            tx.tables[path] = codec.copy(tx.tables[path])
             tx.shallow.discard(path)
         if path not in tx.tables:
             if path in tx.spilled and tx.staging is not None:
                 tables = parse_tables(tx.staging.staged_bytes(path) or b"{}", path)
                 tx.spilled.discard(path)
             else:
-                tables = json.loads(json.dumps(self._tables(path)))
+                tables = codec.copy(self._tables(path))
             tx.tables[path] = tables
         current = tx.tables[path]
         if current is None:
@@ -398,7 +398,7 @@ class Store:
 
     # -- settings -----------------------------------------------------------------------------------
     def settings(self) -> dict:
-        merged = json.loads(json.dumps(DEFAULT_SETTINGS))
+        merged = codec.copy(DEFAULT_SETTINGS)
         stored = self._settings_file()
         for key, value in stored.items():
             if isinstance(merged.get(key), dict) and isinstance(value, dict):
@@ -481,7 +481,7 @@ class Store:
         return {r["home_id"]: r for r in self._rows(self.index_path, "summaries")}
 
     def save_summary(self, home_id: str, summary: dict) -> None:
-        row = json.loads(json.dumps({**summary, "home_id": home_id}))
+        row = codec.copy({**summary, "home_id": home_id})
         with self.transaction():
             self._put_row(self.index_path, "summaries", "home_id", row)
 
@@ -491,7 +491,7 @@ class Store:
 
     def save_peer_row(self, home_id: str, row: dict) -> None:
         with self.transaction():
-            self._put_row(self.peers_path, "peers", "home_id", json.loads(json.dumps({**row, "home_id": home_id})))
+            self._put_row(self.peers_path, "peers", "home_id", codec.copy({**row, "home_id": home_id}))
 
     def outline(self, home_id: str) -> HomeOutline:
         """What the home's summary needs, without parsing its visits when its outline matches its file.
@@ -586,7 +586,7 @@ class Store:
 
     def draft(self, home_id: str) -> dict | None:
         rows = self._rows(self.draft_path(home_id), "draft")
-        return json.loads(json.dumps(rows[0])) if rows else None
+        return codec.copy(rows[0]) if rows else None
 
     def has_draft(self, home_id: str) -> bool:
         return bool(self._rows(self.draft_path(home_id), "draft"))
@@ -601,7 +601,7 @@ class Store:
             return draft
         for visit in self.visits(home_id):
             if visit["id"] == visit_id:
-                return json.loads(json.dumps(visit))
+                return codec.copy(visit)
         raise NotFound(f"There is no visit {_shown(visit_id)} (see `reg44 visits HOME`).")
 
     def start_visit(self, home_id: str, day: str, *, announced: bool = False,

@@ -11,12 +11,13 @@ never written over. Links are never followed (``O_NOFOLLOW``): a planted symlink
 from __future__ import annotations
 
 import errno
-import json
 import os
 import secrets
 import stat
 from pathlib import Path
 from typing import Callable, TextIO
+
+from visitor.storage import codec
 
 SCHEMA_VERSION = 1
 META_TABLE = "_meta"
@@ -191,33 +192,18 @@ def read_file(path: Path) -> bytes | None:
 
 def too_deep(value: object, limit: int = MAX_DEPTH) -> bool:
     """True when lists/objects nest deeper than ``limit`` (checked without recursion, containers only)."""
-    if type(value) not in (dict, list):
-        return False  # a file holding only a number or text (iterating it would fail or walk its letters)
-    stack: list[tuple[object, int]] = [(value, 1)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        node, depth = pop()
-        if depth > limit:
-            return True
-        for child in (node.values() if type(node) is dict else node):  # type: ignore[attr-defined]
-            kind = type(child)
-            if kind is dict or kind is list:
-                push((child, depth + 1))
-    return False
+    return codec.too_deep(value, limit)
 
 
 def parse_json(raw: bytes, path: Path) -> object:
-    if not raw.strip():
+    if not raw or raw.isspace():  # (strip() would copy a whole home file to find out)
         raise DataFileError(path, "the file is empty")
     try:
-        data = json.loads(raw)
-    except RecursionError:
+        return codec.loads(raw, MAX_DEPTH)
+    except (RecursionError, codec.TooDeep):
         raise DataFileError(path, "the file is nested too deeply to be a reg44 file") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise DataFileError(path, f"the file is not valid JSON ({str(exc)[:120]})") from None
-    if type(data) in (dict, list) and too_deep(data):
-        raise DataFileError(path, "the file is nested too deeply to be a reg44 file")
-    return data
 
 
 def parse_tables(raw: bytes, path: Path) -> dict:
@@ -238,7 +224,7 @@ def read_tables(path: Path) -> dict | None:
 
 def dump_tables(data: dict) -> bytes:
     data[META_TABLE] = {"1": {"schema": SCHEMA_VERSION}}
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    return codec.dumps(data)
 
 
 # -- the writer lock --------------------------------------------------------------------------------
