@@ -319,3 +319,29 @@ def test_cli_ids_never_reach_a_path(tmp_path, bad):
         r = run_cli(*args, data=root)
         assert r.returncode != 0 and "Traceback" not in r.stderr
     assert not (tmp_path / "outside.json").exists() and not list(tmp_path.glob("*.json"))
+
+
+def test_files_staged_without_fsync_are_synced_before_the_commit_point(tmp_path, monkeypatch):
+    """A load stages each home without fsync (it is staged again when refreshed); the commit must still
+    make every staged file durable before the manifest that makes the change happen."""
+    import os as _os
+
+    from visitor.storage import journal
+
+    synced: list[str] = []
+    real_fsync = _os.fsync
+
+    def recording_fsync(fd):
+        synced.append(_os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    staging = journal.Staging(tmp_path)
+    staging.stage(tmp_path / "homes" / "a.json", b'{"a": 1}', sync=False)
+    staging.stage(tmp_path / "homes" / "a.json", b'{"a": 2}', sync=False)  # restaged: the first never synced
+    staging.stage(tmp_path / "homes" / "b.json", b'{"b": 1}')
+    monkeypatch.setattr(_os, "fsync", recording_fsync)
+    staging.commit()
+    staged_a = [p for p in synced if p.endswith(".data")]
+    manifest = next(n for n, p in enumerate(synced) if p.endswith(journal.MANIFEST) or ".COMMIT" in p)
+    assert len(staged_a) == 1 and synced.index(staged_a[0]) < manifest
+    assert (tmp_path / "homes" / "a.json").read_bytes() == b'{"a": 2}'

@@ -266,6 +266,7 @@ class _Loader:
         self.added = {"homes": 0, "children": 0, "visits": 0, "drafts": 0, "flags": 0, "erasures": 0}
         self.grown: list[str] = []  # homes whose history grew: refreshed once every home is in
         self.pooled: list[str] = []  # homes with visits written: their figures as peers are saved then
+        self.rows: dict[str, dict | None] = {}  # and those figures
 
     def _writing_store(self) -> Store:
         """The folder written to: a loader made without one (``validate``) only checks."""
@@ -456,6 +457,7 @@ class _Loader:
         self.added["drafts"] += bool(plan["draft"])
         if plan["visits"]:
             self.pooled.append(home.id)
+            self.rows[home.id] = workflow.peer_row(store, home.id)  # from the tables in hand, before spilling
         # A new home whose bundle carries open flags carries what its history raised; one that carries only
         # the visitor's resolutions (or nothing) is replayed with them, like a home whose history grew.
         computed = any(not f.get("resolved") for f in plan["flags"])
@@ -522,7 +524,7 @@ def _run(store: Store, header: object, homes: Iterable[object]) -> dict:
         loader.write_checklists()
         for index, entry in enumerate(homes):
             loader.write(loader.home(index, entry))
-        workflow.refresh_homes(store, loader.grown, loader.pooled)
+        workflow.refresh_homes(store, loader.grown, loader.pooled, loader.rows)
     return loader.added
 
 

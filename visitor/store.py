@@ -62,6 +62,7 @@ DEFAULT_SETTINGS = {
 TEMP_FOLDERS = ("homes", "drafts", "checklists", ".hub", outline.FOLDER)
 DATA_FOLDERS = (*TEMP_FOLDERS, journal.FOLDER, "backups", "aside")
 CACHED_FILES = 8  # parsed files kept in memory: enough for a screen's work, never the whole folder
+REREAD_FILES = 2  # spilled home files kept parsed inside a transaction: the one being refreshed, one peer
 
 
 class NotFound(KeyError):
@@ -103,6 +104,8 @@ class _Transaction:
         self.raw: dict[Path, bytes | None] = {}
         self.staging: journal.Staging | None = None
         self.spilled: set[Path] = set()
+        # spilled files read again, parsed once: a load reads each home several times while refreshing it
+        self.reread: OrderedDict[Path, dict] = OrderedDict()
         self.shallow: set[Path] = set()  # copied one level deep: rows are shared, so only replaced whole
 
     @property
@@ -284,7 +287,7 @@ class Store:
             if path in tx.tables:
                 return tx.tables[path] or {}
             if path in tx.spilled and tx.staging is not None:
-                return parse_tables(tx.staging.staged_bytes(path) or b"{}", path)
+                return self._reread(tx, path)
         try:
             st = os.lstat(path)
         except FileNotFoundError:
@@ -294,6 +297,21 @@ class Store:
             self._cache.move_to_end(path)
             return cached[1]
         return None
+
+    @staticmethod
+    def _reread(tx: _Transaction, path: Path) -> dict:
+        """A spilled file's tables, parsed from its staged bytes once while it stays among the last read.
+
+        Readers get the same tables until the file is edited again, which then takes them over as its own
+        copy (as it would take over the tables it had before spilling them); ``spill`` forgets them."""
+        tables = tx.reread.get(path)
+        if tables is None:
+            assert tx.staging is not None
+            tables = tx.reread[path] = parse_tables(tx.staging.staged_bytes(path) or b"{}", path)
+            while len(tx.reread) > REREAD_FILES:
+                tx.reread.popitem(last=False)
+        tx.reread.move_to_end(path)
+        return tables
 
     def _kind(self, path: Path) -> str:
         if path == self.index_path:
@@ -311,7 +329,7 @@ class Store:
             tx.shallow.discard(path)
         if path not in tx.tables:
             if path in tx.spilled and tx.staging is not None:
-                tables = parse_tables(tx.staging.staged_bytes(path) or b"{}", path)
+                tables = tx.reread.pop(path, None) or parse_tables(tx.staging.staged_bytes(path) or b"{}", path)
                 tx.spilled.discard(path)
             else:
                 tables = codec.copy(self._tables(path))
@@ -348,6 +366,7 @@ class Store:
         assert self._tx is not None
         self._tx.tables[path] = None
         self._tx.spilled.discard(path)
+        self._tx.reread.pop(path, None)
         self._tx.shallow.discard(path)
 
     def _write_raw(self, path: Path, data: bytes | None) -> None:
@@ -363,10 +382,11 @@ class Store:
             return
         tx.staging = tx.staging or journal.Staging(self.root)
         data = dump_tables(tables)
-        tx.staging.stage(path, data)
-        tx.staging.stage(self.outline_path(home_id), outline.outline_bytes(tables, data))
+        tx.staging.stage(path, data, sync=False)  # a load stages most homes twice: synced once, at the commit
+        tx.staging.stage(self.outline_path(home_id), outline.outline_bytes(tables, data), sync=False)
         del tx.tables[path]
         tx.spilled.add(path)
+        tx.reread.pop(path, None)
 
     def _rows(self, path: Path, table: str) -> list[dict]:
         return list(self._tables(path).get(table, {}).values())

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import calendar
 import weakref
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from visitor import consideration, distribution
+from visitor import consideration, distribution, fanout
 from visitor.model import (CORRECTION_OUTCOMES, PROVIDER_RESPONSES, Child, Home, ValidationError, choice, clean_name,
                            clean_text, open_recommendations, parse_date)
 from visitor.store import Store
@@ -132,7 +133,7 @@ def peer_row(store: Store, home_id: str) -> dict | None:
     if not visits:
         return None
     children = store.children(home_id)
-    events = set(refs.DEFAULT_RATES["default"])
+    events = list(refs.DEFAULT_RATES["default"])  # in the table's order: the same file whatever the hash seed
     points, previous = [], None
     for visit in visits:
         answers = visit.get("answers", {})
@@ -187,34 +188,55 @@ def refresh_home(store: Store, home_id: str) -> dict:
     return summary
 
 
-def refresh_homes(store: Store, home_ids: list[str], pooled: list[str] | None = None) -> None:
+def refresh_homes(store: Store, home_ids: list[str], pooled: list[str] | None = None,
+                  rows: dict[str, dict | None] | None = None) -> None:
     """Refresh many homes at once (a load, a benchmark build): the figures as a peer of every home in
     ``pooled`` (default: ``home_ids``) are saved first, so each home is judged once against the whole
     pool rather than against the homes that happened to come before it; then the other homes that rest
-    on the figures that changed."""
+    on the figures that changed. ``rows``: peer figures the caller already worked out from the visits
+    as they now stand (a load does, while each home is still in memory).
+
+    The replays, which are most of the work, run in forked workers (``fanout``); this process merges
+    and writes each home's result in order, so the outcome is the same however many workers ran."""
+    rows = dict(rows or {})
     with store.transaction():
         saved = store.peer_rows()
         changed = {}
         for home_id in dict.fromkeys([*(pooled or []), *home_ids]):
-            row = peer_row(store, home_id)
+            row = rows[home_id] if home_id in rows else peer_row(store, home_id)
+            rows[home_id] = row
             if row is not None and (day := first_change(saved.get(home_id), row)) is not None:
                 store.save_peer_row(home_id, row)
                 changed[home_id] = day
-        for home_id in home_ids:
-            _refresh(store, home_id)
+        for home_id, replayed in fanout.each(_replayed, store, home_ids):
+            _refresh(store, home_id, _Worked(replayed, rows.get(home_id)))
             store.spill(home_id)  # memory stays flat however many homes
         refresh_peers(store, changed, done=set(home_ids))
 
 
-def _refresh(store: Store, home_id: str) -> tuple[dict, str | None]:
+def _replayed(store: Store, home_id: str) -> list[dict] | None:
+    """A home's replayed flags (None: it has no visits), for ``_refresh``; read-only, so a worker can."""
+    return flags_as_of(store, home_id) if store.visits(home_id) else None
+
+
+@dataclass
+class _Worked:
+    """What ``refresh_homes`` worked out for a home before writing it (None: the home has no visits)."""
+
+    replayed: list[dict] | None  # its flags replayed from its first visit
+    row: dict | None  # its figures as a peer
+
+
+def _refresh(store: Store, home_id: str, worked: _Worked | None = None) -> tuple[dict, str | None]:
     """One home's flags, figures as a peer and summary: (summary, first date its figures changed)."""
     stored = store.flags(home_id)
     changed: str | None = None
     with store.transaction():
-        if store.visits(home_id):
-            stored = _consideration_merge(store, home_id, stored, flags_as_of(store, home_id))
+        replayed = worked.replayed if worked else _replayed(store, home_id)
+        if replayed is not None:
+            stored = _consideration_merge(store, home_id, stored, replayed)
             store.save_flags(home_id, stored)
-            row = peer_row(store, home_id)
+            row = worked.row if worked else peer_row(store, home_id)
             if row is not None:
                 changed = first_change(store.peer_rows().get(home_id), row)
                 if changed is not None:

@@ -329,7 +329,7 @@ def peer_home(points: list[tuple[str, float, dict[str, float]]]) -> PeerHome:
         total_e += e
         dates.append(day)
         exposure.append(total_e)
-        for measure in set(totals) | set(values):
+        for measure in dict.fromkeys([*totals, *values]):  # first seen first: the same order every run
             totals[measure] = totals.get(measure, 0.0) + values.get(measure, 0.0)
         for measure, total in totals.items():
             counts.setdefault(measure, [0.0] * (len(dates) - 1)).append(total)

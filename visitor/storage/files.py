@@ -108,14 +108,25 @@ def refuse_special(path: Path) -> None:
                             "Move it away; nothing was changed.")
 
 
-def write_new(path: Path, data: bytes) -> None:
-    """Create ``path`` (which must not exist, nor be a link) owner-only with ``data``, fsynced."""
+def write_new(path: Path, data: bytes, sync: bool = True) -> None:
+    """Create ``path`` (which must not exist, nor be a link) owner-only with ``data``, fsynced unless the
+    caller syncs it later (``fsync_file``)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, 0o600)
     try:
         view = memoryview(data)
         while view:
             written = os.write(fd, view)
             view = view[written:]
+        if sync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_file(path: Path) -> None:
+    """Make a file written earlier without ``sync`` durable."""
+    fd = os.open(path, os.O_RDONLY | NOFOLLOW)
+    try:
         os.fsync(fd)
     finally:
         os.close(fd)

@@ -17,7 +17,7 @@ import shutil
 import time
 from pathlib import Path
 
-from visitor.storage.files import atomic_write, fsync_dir, refuse_special, write_new
+from visitor.storage.files import atomic_write, fsync_dir, fsync_file, refuse_special, write_new
 from visitor.storage.paths import inner_dir, inside, no_linked_folders, relative_inside
 
 FOLDER = ".journal"
@@ -34,26 +34,33 @@ class Staging:
         os.mkdir(self.folder, 0o700)
         self.writes: dict[str, str] = {}  # target relative to root -> staged file name
         self.deletes: set[str] = set()
+        self.unsynced: set[str] = set()  # staged files written without fsync: synced once, at the commit
         self.committed = False
 
     def rel(self, target: Path) -> str:
         return Path(os.path.abspath(target)).relative_to(os.path.abspath(self.root)).as_posix()
 
-    def stage(self, target: Path, payload: bytes | None) -> None:
-        """Stage ``payload`` as the new content of ``target`` (None: delete it). Restaging replaces."""
+    def stage(self, target: Path, payload: bytes | None, sync: bool = True) -> None:
+        """Stage ``payload`` as the new content of ``target`` (None: delete it). Restaging replaces.
+
+        ``sync=False`` for content that may well be staged again before the commit (a load's homes,
+        spilled from memory, then refreshed): it is fsynced at the commit, and only if it is still staged."""
         rel = self.rel(target)
         no_linked_folders(self.root, Path(target).parent)  # refused now, before the commit point
         refuse_special(target)
         old = self.writes.pop(rel, None)
         if old:
             os.unlink(self.folder / old)
+            self.unsynced.discard(old)
         self.deletes.discard(rel)
         if payload is None:
             self.deletes.add(rel)
             return
         name = f"{len(self.writes) + len(self.deletes)}-{secrets.token_hex(2)}.data"
-        write_new(self.folder / name, payload)
+        write_new(self.folder / name, payload, sync)
         self.writes[rel] = name
+        if not sync:
+            self.unsynced.add(name)
 
     def staged_bytes(self, target: Path) -> bytes | None:
         name = self.writes.get(self.rel(target))
@@ -66,6 +73,9 @@ class Staging:
         commit — some files may already be moved — so the moves are retried once; if they fail again the
         error is raised with the change still committed, and the next transaction or open finishes it.
         """
+        for name in sorted(self.unsynced):
+            fsync_file(self.folder / name)
+        self.unsynced.clear()
         fsync_dir(self.folder)
         manifest = {"writes": [[name, rel] for rel, name in self.writes.items()], "deletes": sorted(self.deletes)}
         atomic_write(self.folder / MANIFEST, json.dumps(manifest).encode())
