@@ -205,11 +205,20 @@ def summaries(data: str) -> dict:
 
 
 def cli(*argv: str) -> dict:
+    """One command; its CPU time includes the worker processes it forked (``visitor.fanout``)."""
+    import os
+    import resource
+
     from visitor.cli import main
 
-    start, cpu = time.perf_counter(), time.process_time()
+    start, before = time.perf_counter(), os.times()
     status = main(list(argv))
-    return {"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu, "status": status}
+    after = os.times()
+    own = (after.user - before.user) + (after.system - before.system)
+    workers = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    workers_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # kB on Linux
+    return {"seconds": time.perf_counter() - start, "cpu_seconds": own + workers, "workers_cpu_seconds": workers,
+            "workers_peak_mb": workers_peak if workers else 0.0, "status": status}
 
 
 KINDS: dict[str, Callable[..., dict]] = {"startup": startup, "session": session, "summaries": summaries, "cli": cli}

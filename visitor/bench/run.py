@@ -208,6 +208,8 @@ def scale(args, tmp: Path) -> tuple[dict, list[tuple[str, float, float, str]]]:
         loaded = probe("cli", "--data", str(folder), "load", str(bundle), timeout=args.timeout)
         f[f"load_{name}_s"], f[f"load_{name}_mb"] = loaded["seconds"], loaded["peak_mb"]
         f[f"load_{name}_cpu_s"], f[f"load_{name}_status"] = loaded["cpu_seconds"], loaded["status"]
+        f[f"load_{name}_workers_cpu_s"] = loaded.get("workers_cpu_seconds", 0.0)
+        f[f"load_{name}_workers_mb"] = loaded.get("workers_peak_mb", 0.0)
         bundle.unlink()
         if loaded["status"] != 0:  # nothing to measure the other commands on
             return f, [(f"load s ({count} homes, status {loaded['status']})", float("inf"), 15, "")]
@@ -224,7 +226,9 @@ def scale(args, tmp: Path) -> tuple[dict, list[tuple[str, float, float, str]]]:
     f["check_cpu_s"], f["summaries_cpu_s"], f["dump_cpu_s"] = (checked["cpu_seconds"], summed["cpu_seconds"],
                                                                dumped["cpu_seconds"])
     targets = [
-        ("load s", f["load_full_s"], 15, f"{f['load_full_mb']:.0f} MB, CPU {f['load_full_cpu_s']:.1f} s"),
+        ("load s", f["load_full_s"], 15, (f"{f['load_full_mb']:.0f} MB, CPU {f['load_full_cpu_s']:.1f} s of which "
+                                          f"workers {f['load_full_workers_cpu_s']:.1f} s "
+                                          f"(each ≤ {f['load_full_workers_mb']:.0f} MB)")),
         ("load per-home growth", f["load_linearity"], 1.5, f"CPU per home vs {quarter} homes"),
         ("start-up ratio", f["startup_ratio"], 1.4, (f"{f['startup_ms']:.0f}/{f['startup_floor_ms']:.0f} ms CPU, "
                                                      f"wall {f['startup_wall_ratio']:.2f}")),
