@@ -51,22 +51,56 @@ def replay(ctx: Context, stored: list[dict], sections: dict[str, str] | None = N
     resolutions = sorted((r for r in stored if r.get("resolved")),
                          key=lambda r: (r["resolved"].get("as_of", ""), r.get("raised_on", "")))
     used: set[int] = set()
-    state: list[dict] = []
+    state = _State()
     dates = [v["date"] for v in ctx.visits]
     for i, visit in enumerate(ctx.visits):
         if upto and visit["date"] > upto:
             break
-        state = merge_flags(state, flags_at(ctx, i, sections), visit)
+        state.merge(flags_at(ctx, i, sections), visit)
         following = dates[i + 1] if i + 1 < len(dates) else "9999-12-31"
         for n, resolution in enumerate(resolutions):
             as_of = resolution["resolved"].get("as_of", "")
             if n in used or not (as_of < following and (as_of >= visit["date"] or i == 0)):
                 continue
-            for record in state:
-                if record["key"] == resolution["key"] and not record.get("resolved"):
-                    record["resolved"] = dict(resolution["resolved"])
-                    used.add(n)
-                    break
+            if state.resolve(resolution["key"], resolution["resolved"]):
+                used.add(n)
     kept = [r for n, r in enumerate(resolutions) if n not in used
             and (not upto or r["resolved"].get("as_of", "") <= upto)]
-    return kept + state
+    return kept + state.records
+
+
+class _State:
+    """The flags raised so far in a replay, changed in place visit by visit: what ``merge_flags`` does to a
+    copy of its input, with each key's open record and resolved records at hand instead of searched for."""
+
+    def __init__(self) -> None:
+        self.records: list[dict] = []
+        self.open: dict[str, dict] = {}  # key -> its one open record (a key is raised again only once resolved)
+        self.resolved: dict[str, list[dict]] = {}
+
+    def merge(self, current: list[Flag], as_of: dict) -> None:
+        firing = {f.key for f in current}
+        for key, record in self.open.items():
+            record["active"] = key in firing
+        for flag in current:
+            record = self.open.get(flag.key)
+            if record is not None:
+                record.update(evidence=flag.evidence, visits=flag.visits, last_seen=as_of["date"],
+                              title=flag.title, severity=flag.severity, children=flag.children, active=True,
+                              rule=flag.rule, rules=flag.rules, theme=flag.theme, metric=flag.metric)
+                continue
+            if any(r["resolved"].get("as_of", "") >= as_of["date"] for r in self.resolved.get(flag.key, ())):
+                continue
+            record = {**flag.to_dict(), "raised_on": as_of["date"], "raised_visit": as_of["id"],
+                      "last_seen": as_of["date"], "active": True, "resolved": None}
+            self.records.append(record)
+            self.open[flag.key] = record
+
+    def resolve(self, key: str, resolved: dict) -> bool:
+        """Resolve the key's open record, if it has one."""
+        record = self.open.pop(key, None)
+        if record is None:
+            return False
+        record["resolved"] = dict(resolved)
+        self.resolved.setdefault(key, []).append(record)
+        return True
