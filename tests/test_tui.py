@@ -448,3 +448,23 @@ async def test_hostile_input_in_forms_gets_messages_and_keeps_typing(one_home):
         await wait_saved(pilot, screen)
     assert saved_draft(one_home, "ash")["invalid"]["a:restraints"] == "99999999"
     assert [h.name for h in Store(one_home, readonly=True).homes()] == ["Ash עברית", "Test House"]
+
+
+@pytest.mark.parametrize("opens", ["add home", "add child"])
+async def test_keys_typed_quickly_across_a_tab_stay_in_the_field_they_were_typed_in(one_home, opens):
+    """A terminal queues keys typed quickly; before the Tab was handled at the app, the keys after it went
+    into the field it was leaving ("Ab12x9" in the name, nothing in the URN)."""
+    from textual.widgets import Input
+
+    app = Reg44App(one_home)
+    async with app.run_test(size=SIZE) as pilot:
+        if opens == "add child":
+            await pilot.press("enter")
+            await pilot.pause()
+        await pilot.press("a" if opens == "add home" else "c")
+        await pilot.pause()
+        inputs = list(app.screen.query(Input))
+        await focus_on(pilot, inputs[0])
+        await type_quickly(pilot, "A", "b", "1", "tab", "2", "x", "shift+tab", "9")
+        await pilot.pause()
+        assert [i.value for i in inputs[:2]] == ["Ab19", "2x"]

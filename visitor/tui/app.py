@@ -30,6 +30,10 @@ class Reg44App(App):
         Binding("f1,question_mark", "help", "Help", id="app.help", tooltip="List every key on this screen"),
         Binding("ctrl+t", "toggle_theme", "Theme", id="app.theme", show=False, tooltip="Switch between light and dark"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Quit (drafts are already saved)", priority=True),
+        # On every screen, handled as soon as the key arrives: Textual's own Tab moves focus only once the key
+        # has passed up from the focused field, and the keys typed after it went to the old field meanwhile.
+        Binding("tab", "focus_next", "Next field", id="app.next_field", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", "Previous field", id="app.previous_field", show=False, priority=True),
     ]
 
     def __init__(self, data_dir: Path | None = None, *, today: date | None = None) -> None:

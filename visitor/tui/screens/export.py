@@ -53,7 +53,7 @@ class ExportScreen(Screen):
                 yield Label("Which copy")
                 yield Select(choices, value="all", allow_blank=False, id="audience")
             yield Label("Folder")
-            yield Input(str(exports_dir()), id="folder")
+            yield Input(str(exports_dir()), id="folder", select_on_focus=False)
             if final:
                 yield Button("Export (ctrl+e)", id="export", variant="primary")
             else:
@@ -67,7 +67,8 @@ class ExportScreen(Screen):
                 yield Select([("Every copy not yet sent", EVERY_MISSING)]
                              + [(Text(r["recipient"]), r["key"]) for r in self.required], id="recipient",
                              prompt="recipient")
-                yield Input(self.app.today.isoformat(), id="sent-on", placeholder="date sent YYYY-MM-DD")
+                yield Input(self.app.today.isoformat(), id="sent-on", placeholder="date sent YYYY-MM-DD",
+                            select_on_focus=False)
                 yield Button("Record sent (ctrl+r)", id="record")
                 yield Static(self._sent_text(), id="sent", markup=False)
         yield KeyLine()

@@ -57,7 +57,8 @@ class FormScreen(ModalScreen):
                 elif spec.multiline:
                     yield TextArea(spec.value, id=f"f-{spec.name}", soft_wrap=True, tab_behavior="focus")
                 else:
-                    yield Input(spec.value, id=f"f-{spec.name}", placeholder=spec.placeholder)
+                    # never select on focus: one key typed into a filled field must not replace it
+                    yield Input(spec.value, id=f"f-{spec.name}", placeholder=spec.placeholder, select_on_focus=False)
             with Horizontal(classes="buttons"):
                 yield Button("Save (ctrl+s)", variant="primary", id="save")
                 yield Button("Cancel (esc)", id="cancel")
@@ -120,7 +121,7 @@ def home_form(store, home: Home | None = None) -> FormScreen:
              Spec("provider", "Registered provider", h.provider),
              Spec("registered_manager", "Registered manager", h.registered_manager),
              Spec("responsible_individual", "Responsible individual", h.responsible_individual),
-             Spec("la_area", "Local authority area", h.la_area), Spec("places", "Registered places", str(h.places)),
+             Spec("la_area", "Local authority area", h.la_area), Spec("places", "Registered places", str(h.places) if home else "", placeholder="e.g. 4"),
              Spec("setting_type", "Type of setting", h.setting_type, SETTING_TYPES),
              Spec("registered_on", "Date registered (YYYY-MM-DD)", h.registered_on)]
 

@@ -11,7 +11,6 @@ from textual.widgets import Static
 FIELD_KEYS = [
     ("y / n / k", "on a yes/no question: yes, no, not known"),
     ("delete", "on a yes/no question: clear the answer"),
-    ("tab / shift+tab", "next / previous field"),
     ("1-9, ← →", "on a choice: pick option N, or step through the options"),
     ("enter", "press a button; choose in a list"),
     ("ctrl+p", "command palette: every action by name"),
