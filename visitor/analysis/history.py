@@ -83,11 +83,11 @@ class _State:
         for key, record in self.open.items():
             record["active"] = key in firing
         for flag in current:
-            record = self.open.get(flag.key)
-            if record is not None:
-                record.update(evidence=flag.evidence, visits=flag.visits, last_seen=as_of["date"],
-                              title=flag.title, severity=flag.severity, children=flag.children, active=True,
-                              rule=flag.rule, rules=flag.rules, theme=flag.theme, metric=flag.metric)
+            found = self.open.get(flag.key)
+            if found is not None:
+                found.update(evidence=flag.evidence, visits=flag.visits, last_seen=as_of["date"],
+                             title=flag.title, severity=flag.severity, children=flag.children, active=True,
+                             rule=flag.rule, rules=flag.rules, theme=flag.theme, metric=flag.metric)
                 continue
             if any(r["resolved"].get("as_of", "") >= as_of["date"] for r in self.resolved.get(flag.key, ())):
                 continue
