@@ -258,10 +258,10 @@ def _best(windows: list[tuple[list[int], float, float]], rate: float, alpha: flo
         return None
     best = None
     for observed, expected, window in tried:
-        p = stats.poisson_mid_p(observed, expected)
+        p, tail = stats.poisson_tails(observed, expected)
         if best is None or p < best[0]:
-            best = (p, observed, expected, window)
-    return None if best is None else (*best, stats.poisson_sf(best[1], best[2]))
+            best = (p, observed, expected, window, tail)
+    return best
 
 
 def _severity(p: float, t: Thresholds) -> str:
@@ -350,13 +350,10 @@ def _history_test(ctx: Context, ev: _Events, windows: list[tuple[list[int], floa
         return None
     best = None
     for o, n, ew, eb, prior, window, before_n in tried:
-        p = stats.binomial_mid_p(o, n, ew / (ew + eb))
+        p, tail = stats.binomial_tails(o, n, ew / (ew + eb))
         if best is None or p < best[0]:
-            best = (p, o, prior * ew / eb, window, usable[:before_n], n, ew / (ew + eb))
-    if best is None:
-        return None
-    p, o, expected, window, before, n, share = best
-    return p, o, expected, window, before, stats.binomial_sf(o, n, share)
+            best = (p, o, prior * ew / eb, window, usable[:before_n], tail)
+    return best
 
 
 def _event_flag(ctx: Context, m, rule: str, p: float, window: list[int], evidence: str) -> Flag:
