@@ -254,6 +254,30 @@ def test_poisson_and_binomial_tails():
     assert stats.chance(0.00005) == "less than once in 10,000"
 
 
+def test_mid_p_is_the_chance_of_more_plus_half_the_chance_of_exactly_as_many():
+    """The rules' p: P(X > k) + P(X = k) / 2, never more than the exact tail and never below half of it
+    (so a test at alpha fires with probability below 2 alpha), in both tails' branches."""
+    import math
+
+    from visitor.analysis import stats
+
+    def pmf(k, mu):
+        return math.exp(-mu) * mu ** k / math.factorial(k)
+
+    for k, mu in [(1, 0.1), (2, 0.1), (3, 1.0), (5, 8.0), (12, 4.0)]:
+        exact = stats.poisson_sf(k, mu)
+        assert stats.poisson_mid_p(k, mu) == pytest.approx(exact - pmf(k, mu) / 2, rel=1e-12)
+        assert exact / 2 <= stats.poisson_mid_p(k, mu) < exact
+    assert stats.poisson_mid_p(2, 0.1) < 0.003 < stats.poisson_sf(2, 0.1), \
+        "2 events where 0.1 were expected: the exact tail misses it at 0.003, the mid-p does not"
+    assert stats.poisson_mid_p(0, 2.0) == 1.0 and stats.poisson_mid_p(1, 0) == 0.0
+    for k, n, share in [(3, 3, 0.5), (2, 10, 0.1), (6, 10, 0.5), (1, 10, 0.3)]:
+        exactly = math.comb(n, k) * share ** k * (1 - share) ** (n - k)
+        assert stats.binomial_mid_p(k, n, share) == pytest.approx(stats.binomial_sf(k, n, share) - exactly / 2,
+                                                                  rel=1e-12)
+    assert stats.binomial_mid_p(3, 3, 0.5) == pytest.approx(0.0625)
+
+
 def test_a_home_high_from_its_first_visit_is_flagged_against_the_reference():
     c = kids(6)
     v = visits({"restraints": [14, 15], "lado_referrals": [3, 4]}, children=c)

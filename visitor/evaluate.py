@@ -49,8 +49,8 @@ def ceiling(home: scenarios.ScenarioHome, alpha: float) -> tuple[bool, int]:
 
     It knows what the engine cannot — the generator's own healthy means and which measures rise
     together — so the sum of those measures against their healthy mean is the most powerful test of a
-    common rise (Neyman–Pearson, for Poisson counts). Windows of the last 1–3 visits, as the engine's;
-    an alarm is a visit at which any window falls below ``alpha``. A concerning home this test misses
+    common rise (Neyman–Pearson, for Poisson counts). Windows of the last 1–3 visits and the mid-p, as
+    the engine's; an alarm is a visit at which any window falls below ``alpha``. A concerning home this test misses
     within 3 visits cannot be caught by any engine at that false-alarm probability.
     """
     observed = [sum(v["answers"].get(m, 0) for m in scenarios.CLOSED_CULTURE) for v in home.visits]
@@ -59,7 +59,7 @@ def ceiling(home: scenarios.ScenarioHome, alpha: float) -> tuple[bool, int]:
         fired = False
         for start in range(i, max(i - 3, -1), -1):
             mean = sum(home.expected_if_healthy[start: i + 1])
-            if mean > 0 and stats.poisson_sf(sum(observed[start: i + 1]), mean) < alpha:
+            if mean > 0 and stats.poisson_mid_p(sum(observed[start: i + 1]), mean) < alpha:
                 fired = True
         alarms.append(fired)
     caught = home.onset is not None and any(alarms[home.onset: home.onset + MAX_DELAY + 1])

@@ -247,16 +247,20 @@ def _at(ctx: Context, window: list[int]) -> str:
 
 
 def _best(windows: list[tuple[list[int], float, float]], rate: float, alpha: float):
-    """The window with the smallest Poisson tail against ``rate``: (p, observed, expected, window), or
-    None when no window can fall below ``alpha`` (decided without summing the tails, exactly)."""
-    tried = [(observed, rate * exposure, window) for window, observed, exposure in windows]
-    if all(stats.poisson_sf_not_below(o, e, alpha) for o, e, _ in tried):
+    """The window with the smallest Poisson mid-p against ``rate``: (p, observed, expected, window, chance),
+    ``chance`` being the exact tail P(at least observed) the evidence states, or None when no window can
+    fall below ``alpha``. Windows that surely cannot are never summed (decided
+    exactly, ``stats``): they cannot be the smallest when any window fires, and a p of alpha or more
+    raises nothing."""
+    tried = [(o, e, window) for window, o, exposure in windows
+             if not stats.poisson_mid_p_not_below(o, e := rate * exposure, alpha)]
+    if not tried:
         return None
     best = None
     for observed, expected, window in tried:
-        p = stats.poisson_sf(observed, expected)
+        p, tail = stats.poisson_tails(observed, expected)
         if best is None or p < best[0]:
-            best = (p, observed, expected, window)
+            best = (p, observed, expected, window, tail)
     return best
 
 
@@ -279,27 +283,27 @@ def _event_tests(ctx: Context, series: Series, i: int) -> list[Flag]:
         return []
     flags = []
     if rate and (best := _best(windows, rate, t.reference_alpha)) and best[0] < t.reference_alpha:
-        p, o, e, w = best
+        p, o, e, w, tail = best
         flags.append(_event_flag(ctx, m, "reference", p, w,
                                  f"{m.label}: {num(o)} {_at(ctx, w)} against {e:.1f} expected at "
                                  f"{refs.source(m.id)} ({num(rate)} per child per 30 days) for "
-                                 f"{_who(ctx, w)}; this would happen by chance {stats.chance(p)}."))
+                                 f"{_who(ctx, w)}; this would happen by chance {stats.chance(tail)}."))
     peer = refs.peers(m.id, points[i].date)
     if peer and peer[0] > 0 and (best := _best(windows, peer[0], t.reference_alpha)) \
             and best[0] < t.reference_alpha:
-        p, o, e, w = best
+        p, o, e, w, tail = best
         flags.append(_event_flag(ctx, m, "peers", p, w,
                                  f"{m.label}: {num(o)} {_at(ctx, w)} against {e:.1f} expected at the pooled "
                                  f"rate of {peer[1]} other homes of this type ({peer[0]:.2f} per child per 30 "
-                                 f"days); this would happen by chance {stats.chance(p)}."))
+                                 f"days); this would happen by chance {stats.chance(tail)}."))
     history = _history_test(ctx, ev, windows, t.reference_alpha)
     if history and history[0] < t.reference_alpha:
-        p, o, e, w, before = history
+        p, o, e, w, before, tail = history
         first = day(ctx.visits[before[0]]["date"])
         flags.append(_event_flag(ctx, m, "history", p, w,
                                  f"{m.label}: {num(o)} {_at(ctx, w)} against {e:.1f} expected from this home's own "
                                  f"rate since {first} ({num(sum(counts[j] for j in before))} in {len(before)} "
-                                 f"visits); this would happen by chance {stats.chance(p)}."))
+                                 f"visits); this would happen by chance {stats.chance(tail)}."))
     path = ev.path
     limit = stats.cusum_limit(t.cusum_alpha)
     if path[i] is not None and path[i] >= limit:
@@ -323,8 +327,10 @@ def _cusum_words(ctx: Context, ev: _Events, i: int, score: float, limit: float, 
 
 
 def _history_test(ctx: Context, ev: _Events, windows: list[tuple[list[int], float, float]], alpha: float):
-    """The window against the home's own earlier visits: exact conditional (binomial) test of equal rates.
-    None when there is nothing to test or no window can fall below ``alpha``."""
+    """The window against the home's own earlier visits: exact conditional (binomial) test of equal rates,
+    by its mid-p: (p, observed, expected, window, earlier visits, chance), ``chance`` being the exact tail
+    the evidence states. None when there is nothing to test or no window can fall below ``alpha`` (windows that
+    surely cannot are skipped, as in ``_best``)."""
     t = ctx.thresholds
     usable = ev.usable
     tried = []
@@ -338,15 +344,15 @@ def _history_test(ctx: Context, ev: _Events, windows: list[tuple[list[int], floa
         eb = ev.cum_e[first]
         if eb <= 0 or o <= n * ew / (ew + eb):
             continue  # no more than expected: nothing to test
-        tried.append((o, n, ew, eb, prior, window, before_n))
-    if all(stats.binomial_sf_not_below(o, n, ew / (ew + eb), alpha) for o, n, ew, eb, *_ in tried):
+        if not stats.binomial_mid_p_not_below(o, n, ew / (ew + eb), alpha):  # else surely no flag: skipped
+            tried.append((o, n, ew, eb, prior, window, before_n))
+    if not tried:
         return None
     best = None
     for o, n, ew, eb, prior, window, before_n in tried:
-        p = stats.binomial_sf(o, n, ew / (ew + eb))
-        expected = prior * ew / eb
+        p, tail = stats.binomial_tails(o, n, ew / (ew + eb))
         if best is None or p < best[0]:
-            best = (p, o, expected, window, usable[:before_n])
+            best = (p, o, prior * ew / eb, window, usable[:before_n], tail)
     return best
 
 
@@ -394,16 +400,16 @@ def _combined(ctx: Context, i: int, key: str) -> list[Flag]:
     findings = []
     best = _best(windows, rate, t.combined_alpha)
     if best and best[0] < t.combined_alpha:
-        p, o, e, w = best
+        p, o, e, w, tail = best
         findings.append((p, w, (f"{num(o)} {noun} {_at(ctx, w)} ({breakdown(w)}) against {e:.1f} "
                                 f"expected at the reference rates for {_who(ctx, w)}; this would happen by chance "
-                                f"{stats.chance(p)}.")))
+                                f"{stats.chance(tail)}.")))
     history = _history_test(ctx, ev, windows, t.combined_alpha)
     if history and history[0] < t.combined_alpha:
-        p, o, e, w, before = history
+        p, o, e, w, before, tail = history
         findings.append((p, w, (f"{num(o)} {noun} {_at(ctx, w)} ({breakdown(w)}) against {e:.1f} "
                                 f"expected from this home's own rate since {day(ctx.visits[before[0]]['date'])}; "
-                                f"this would happen by chance {stats.chance(p)}.")))
+                                f"this would happen by chance {stats.chance(tail)}.")))
     path = ev.path
     limit = stats.cusum_limit(t.cusum_alpha)
     if path[i] is not None and path[i] >= limit:
