@@ -375,16 +375,30 @@ class Store:
 
     def spill(self, home_id: str) -> None:
         """Inside a large transaction (a bundle load), stage a finished home file now to free its memory."""
+        written = self.home_file(home_id)
+        if written is not None:
+            self.stage_home_file(home_id, *written)
+
+    def home_file(self, home_id: str) -> tuple[bytes, bytes] | None:
+        """The bytes of the transaction's own copy of a home file and of its outline (None: not changed)."""
         tx = self._tx
-        path = self.home_path(home_id)
-        tables = tx.tables.get(path) if tx is not None else None
-        if tx is None or not tables:
-            return
-        tx.staging = tx.staging or journal.Staging(self.root)
+        tables = tx.tables.get(self.home_path(home_id)) if tx is not None else None
+        if not tables:
+            return None
         data = dump_tables(tables)
+        return data, outline.outline_bytes(tables, data)
+
+    def stage_home_file(self, home_id: str, data: bytes, outline_data: bytes) -> None:
+        """Stage a home file (and its outline) as ``home_file`` gave them, here or in a forked worker that
+        worked on a copy of this transaction; later reads in the transaction read them."""
+        tx = self._tx
+        assert tx is not None, "writes happen inside a transaction"
+        path = self.home_path(home_id)
+        tx.staging = tx.staging or journal.Staging(self.root)
         tx.staging.stage(path, data, sync=False)  # a load stages most homes twice: synced once, at the commit
-        tx.staging.stage(self.outline_path(home_id), outline.outline_bytes(tables, data), sync=False)
-        del tx.tables[path]
+        tx.staging.stage(self.outline_path(home_id), outline_data, sync=False)
+        tx.tables.pop(path, None)
+        tx.shallow.discard(path)
         tx.spilled.add(path)
         tx.reread.pop(path, None)
 

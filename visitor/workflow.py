@@ -208,14 +208,36 @@ def refresh_homes(store: Store, home_ids: list[str], pooled: list[str] | None = 
             if row is not None and (day := first_change(saved.get(home_id), row)) is not None:
                 store.save_peer_row(home_id, row)
                 changed[home_id] = day
-        for home_id, replayed in fanout.each(_replayed, store, home_ids):
-            _refresh(store, home_id, _Worked(replayed, rows.get(home_id)))
-            store.spill(home_id)  # memory stays flat however many homes
+        for home_id, done in fanout.each(_refreshed, (store, rows), home_ids):
+            if done.home_file is not None:  # staged as written, so memory stays flat however many homes
+                store.stage_home_file(home_id, *done.home_file)
+            if done.changed is not None and done.row is not None:
+                store.save_peer_row(home_id, done.row)
+            store.save_summary(home_id, done.summary)
         refresh_peers(store, changed, done=set(home_ids))
 
 
+@dataclass
+class _Refreshed:
+    """One home refreshed on a copy of the transaction (in a forked worker, or here): what to write."""
+
+    summary: dict
+    changed: str | None  # the first date its figures as a peer changed
+    row: dict | None
+    home_file: tuple[bytes, bytes] | None  # the home file and its outline (None: unchanged)
+
+
+def _refreshed(job: tuple[Store, dict[str, dict | None]], home_id: str) -> _Refreshed:
+    """``_refresh`` of one home, returning the bytes it would write: whatever it changes in a worker's copy
+    of the transaction is lost with the worker, and the parent stages these bytes instead."""
+    store, rows = job
+    row = rows.get(home_id)
+    summary, changed = _refresh(store, home_id, _Worked(_replayed(store, home_id), row))
+    return _Refreshed(summary, changed, row, store.home_file(home_id))
+
+
 def _replayed(store: Store, home_id: str) -> list[dict] | None:
-    """A home's replayed flags (None: it has no visits), for ``_refresh``; read-only, so a worker can."""
+    """A home's replayed flags (None: it has no visits), for ``_refresh``."""
     return flags_as_of(store, home_id) if store.visits(home_id) else None
 
 
