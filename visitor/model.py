@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from datetime import date as _date  # the field ``Visit.date`` shadows the type inside the class
+from itertools import repeat
+from operator import attrgetter, contains
 
 SETTING_TYPES = (
     "children's home",
@@ -72,6 +75,7 @@ PROVIDER_RESPONSES = ("accepted", "accepted in part", "not accepted")
 CORRECTION_OUTCOMES = ("accepted", "not accepted")
 
 MAX_TEXT = 200_000
+_TEXT = frozenset({str})
 _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .\-]{0,11}$")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
@@ -140,6 +144,17 @@ def clean_text(value: object, what: str, *, required: bool = False, limit: int =
     if len(value) > limit:
         raise ValidationError(f"The {what} is too long ({len(value):,} characters; at most {limit:,}).")
     return value
+
+
+def texts_within(values: Collection, limit: int) -> bool:
+    """True when every value is text (``str`` itself) of at most ``limit`` characters: a few passes in C, for
+    the many values that need no message; callers check value by value only when this is False."""
+    return set(map(type, values)) <= _TEXT and max(map(len, values), default=0) <= limit
+
+
+def holds_nul(texts: Iterable[str]) -> bool:
+    """True when any of ``texts`` holds a NUL character (which ``clean_text`` drops)."""
+    return any(map(contains, texts, repeat("\x00")))
 
 
 def clean_line(value: object, what: str, *, required: bool = False, limit: int = 200) -> str:
@@ -392,17 +407,13 @@ class Visit:
             raise ValidationError(f"The visit id {_show(self.id)} does not match its home and date.")
         self.status = choice(self.status, VISIT_STATUSES, "visit status")
         self.announced = bool(self.announced)
-        for name, kind in (
-            ("visitor", dict), ("answers", dict), ("notes", dict), ("flagged", list), ("invalid", dict),
-            ("child_answers", dict), ("people", list), ("records", dict), ("earlier", dict),
-            ("opinions", dict), ("recommendations", list), ("conflict", dict), ("distribution", list),
-            ("addenda", list), ("cursor", dict), ("shared", dict), ("corrections", list), ("responses", dict),
-            ("finalised_by", dict),
-        ):
-            if not isinstance(getattr(self, name), kind):
-                raise ValidationError(f"The visit's {name} must be a {'list' if kind is list else 'mapping'}.")
-        for key, text in list(self.notes.items()):
-            self.notes[key] = clean_text(text, "note")
+        if not all(map(isinstance, _visit_parts(self), _VISIT_PART_KINDS)):  # one pass in C; the message below
+            for name, kind in _VISIT_PARTS:
+                if not isinstance(getattr(self, name), kind):
+                    raise ValidationError(f"The visit's {name} must be a {'list' if kind is list else 'mapping'}.")
+        if not (texts_within(self.notes.values(), MAX_TEXT) and not holds_nul(self.notes.values())):
+            for key, text in list(self.notes.items()):  # (what ``clean_text`` would return unchanged is skipped)
+                self.notes[key] = clean_text(text, "note")
         for rec in self.recommendations:
             validate_recommendation(rec)
         for person in self.people:
@@ -436,6 +447,18 @@ class Visit:
     @property
     def is_final(self) -> bool:
         return self.status == "final"
+
+
+# The parts of a visit that hold other values, and the kind each must be.
+_VISIT_PARTS = (
+    ("visitor", dict), ("answers", dict), ("notes", dict), ("flagged", list), ("invalid", dict),
+    ("child_answers", dict), ("people", list), ("records", dict), ("earlier", dict),
+    ("opinions", dict), ("recommendations", list), ("conflict", dict), ("distribution", list),
+    ("addenda", list), ("cursor", dict), ("shared", dict), ("corrections", list), ("responses", dict),
+    ("finalised_by", dict),
+)
+_VISIT_PART_KINDS = tuple(kind for _, kind in _VISIT_PARTS)
+_visit_parts = attrgetter(*(name for name, _ in _VISIT_PARTS))
 
 
 def validate_recommendation(rec: dict) -> dict:
@@ -480,12 +503,14 @@ def standard_title(key: str) -> str:
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_FIELD_SETS: dict[type, frozenset[str]] = {}
 
 
 def _field_names(cls) -> tuple[str, ...]:
     """A record class's field names, looked up once (``dataclasses.fields`` is slow per visit of a bundle)."""
     if cls not in _FIELD_NAMES:
         _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+        _FIELD_SETS[cls] = frozenset(_FIELD_NAMES[cls])
     return _FIELD_NAMES[cls]
 
 
@@ -496,8 +521,9 @@ def _from_dict(cls, data: object, what: str):
     missing = [name for name in names if name in ("id", "home_id", "name", "date", "code") and name not in data]
     if missing:
         raise ValidationError(f"A {what} is missing {', '.join(missing)}.")
+    known = _FIELD_SETS[cls]  # a set: a visit has 29 fields, searched once per key of every visit read
     try:
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return cls(**{k: v for k, v in data.items() if k in known})
     except TypeError as exc:  # pragma: no cover - defensive
         raise ValidationError(f"A {what} is not valid: {exc}") from None
 
