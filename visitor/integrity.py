@@ -10,8 +10,6 @@ these were accepted once and then broke ``export``, ``trends`` and ``visits``.
 from __future__ import annotations
 
 import math
-from itertools import repeat
-from operator import le
 
 from visitor.checklist import YESNO
 from visitor.model import (
@@ -55,10 +53,9 @@ class VisitRules:
         """
         visit = Visit.from_dict(raw)
         record = dict(vars(visit))  # every field of the dataclass
-        if not all(map(le, map(len, map(record.get, LIMITS, repeat(()))), LIMITS.values())):
-            for name, limit in LIMITS.items():
-                if name in record and len(record[name]) > limit:
-                    raise ValidationError(f"'{name}' has {len(record[name]):,} entries; at most {limit:,} are allowed")
+        for name, limit in LIMITS.items():
+            if name in record and len(record[name]) > limit:
+                raise ValidationError(f"'{name}' has {len(record[name]):,} entries; at most {limit:,} are allowed")
         record["answers"] = self._answers(self.visit_items, self.visit_accepts, record["answers"])
         record["child_answers"] = self._child_answers(record["child_answers"], child_ids)
         if record["flagged"] and not texts_within(record["flagged"], SHORT):
@@ -254,18 +251,21 @@ def _accepted(item):
 def _as_stored(accepted: dict, answers: dict) -> bool:
     """True when every answer names an item of ``accepted`` (see ``_accepted``) and is already in the form
     ``validate_answer`` would return: one dict lookup and one type test per answer, no call."""
-    for item_id, value in answers.items():
-        rule = accepted.get(item_id)
-        kind = type(value)
-        if kind is str:
-            if rule is str:
-                if len(value) > MAX_TEXT or "\x00" in value:
+    try:
+        for item_id, value in answers.items():
+            rule = accepted[item_id]  # (a KeyError, below, for an item the checklist does not have)
+            kind = type(value)
+            if kind is str:
+                if rule is str:
+                    if len(value) > MAX_TEXT or "\x00" in value:
+                        return False
+                elif type(rule) is not frozenset or value not in rule:
                     return False
-            elif type(rule) is not frozenset or value not in rule:
-                return False
-        elif kind is int:
-            if type(rule) is not range or value not in rule:  # (a range tests an int in C, at once)
-                return False
-        else:
-            return False  # bools, floats, None, lists: validate_answer decides
+            elif kind is int:
+                if type(rule) is not range or value not in rule:  # (a range tests an int in C, at once)
+                    return False
+            else:
+                return False  # bools, floats, None, lists: validate_answer decides
+    except KeyError:
+        return False
     return True

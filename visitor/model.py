@@ -10,12 +10,11 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from datetime import date as _date  # the field ``Visit.date`` shadows the type inside the class
-from itertools import repeat
-from operator import attrgetter, contains
+from operator import attrgetter
 
 SETTING_TYPES = (
     "children's home",
@@ -75,7 +74,6 @@ PROVIDER_RESPONSES = ("accepted", "accepted in part", "not accepted")
 CORRECTION_OUTCOMES = ("accepted", "not accepted")
 
 MAX_TEXT = 200_000
-_TEXT = frozenset({str})
 _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .\-]{0,11}$")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
@@ -146,15 +144,14 @@ def clean_text(value: object, what: str, *, required: bool = False, limit: int =
     return value
 
 
-def texts_within(values: Collection, limit: int) -> bool:
-    """True when every value is text (``str`` itself) of at most ``limit`` characters: a few passes in C, for
-    the many values that need no message; callers check value by value only when this is False."""
-    return set(map(type, values)) <= _TEXT and max(map(len, values), default=0) <= limit
-
-
-def holds_nul(texts: Iterable[str]) -> bool:
-    """True when any of ``texts`` holds a NUL character (which ``clean_text`` drops)."""
-    return any(map(contains, texts, repeat("\x00")))
+def texts_within(values: Iterable, limit: int, *, nul: bool = True) -> bool:
+    """True when every value is text (``str`` itself) of at most ``limit`` characters, holding no NUL unless
+    ``nul``: the many values that need no message nor change pass in one loop without a call per value;
+    callers go value by value (for the message, or what ``clean_text`` does) only when this is False."""
+    for value in values:
+        if type(value) is not str or len(value) > limit or (not nul and "\x00" in value):
+            return False
+    return True
 
 
 def clean_line(value: object, what: str, *, required: bool = False, limit: int = 200) -> str:
@@ -411,7 +408,7 @@ class Visit:
             for name, kind in _VISIT_PARTS:
                 if not isinstance(getattr(self, name), kind):
                     raise ValidationError(f"The visit's {name} must be a {'list' if kind is list else 'mapping'}.")
-        if not (texts_within(self.notes.values(), MAX_TEXT) and not holds_nul(self.notes.values())):
+        if not texts_within(self.notes.values(), MAX_TEXT, nul=False):
             for key, text in list(self.notes.items()):  # (what ``clean_text`` would return unchanged is skipped)
                 self.notes[key] = clean_text(text, "note")
         for rec in self.recommendations:
@@ -502,28 +499,28 @@ def standard_title(key: str) -> str:
     return "No quality standard given"
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-_FIELD_SETS: dict[type, frozenset[str]] = {}
+_REQUIRED = ("id", "home_id", "name", "date", "code")  # fields a record cannot be read without
+_FIELDS: dict[type, tuple[frozenset[str], tuple[str, ...]]] = {}
 
 
-def _field_names(cls) -> tuple[str, ...]:
-    """A record class's field names, looked up once (``dataclasses.fields`` is slow per visit of a bundle)."""
-    if cls not in _FIELD_NAMES:
-        _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
-        _FIELD_SETS[cls] = frozenset(_FIELD_NAMES[cls])
-    return _FIELD_NAMES[cls]
+def _fields_of(cls) -> tuple[frozenset[str], tuple[str, ...]]:
+    """A record class's field names and, in field order, its required ones: looked up once, as
+    ``dataclasses.fields`` is slow per visit of a bundle, and a set, as a visit has 29 fields to search."""
+    if cls not in _FIELDS:
+        names = tuple(f.name for f in fields(cls))
+        _FIELDS[cls] = (frozenset(names), tuple(name for name in names if name in _REQUIRED))
+    return _FIELDS[cls]
 
 
 def _from_dict(cls, data: object, what: str):
     if not isinstance(data, dict):
         raise ValidationError(f"A {what} must be a JSON object (got {_show(data)}).")
-    names = _field_names(cls)
-    missing = [name for name in names if name in ("id", "home_id", "name", "date", "code") and name not in data]
+    names, required = _fields_of(cls)
+    missing = [name for name in required if name not in data]
     if missing:
         raise ValidationError(f"A {what} is missing {', '.join(missing)}.")
-    known = _FIELD_SETS[cls]  # a set: a visit has 29 fields, searched once per key of every visit read
     try:
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return cls(**{k: v for k, v in data.items() if k in names})
     except TypeError as exc:  # pragma: no cover - defensive
         raise ValidationError(f"A {what} is not valid: {exc}") from None
 
