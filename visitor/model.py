@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from datetime import date as _date  # the field ``Visit.date`` shadows the type inside the class
-from operator import attrgetter
 
 SETTING_TYPES = (
     "children's home",
@@ -404,10 +403,15 @@ class Visit:
             raise ValidationError(f"The visit id {_show(self.id)} does not match its home and date.")
         self.status = choice(self.status, VISIT_STATUSES, "visit status")
         self.announced = bool(self.announced)
-        if not all(map(isinstance, _visit_parts(self), _VISIT_PART_KINDS)):  # one pass in C; the message below
-            for name, kind in _VISIT_PARTS:
-                if not isinstance(getattr(self, name), kind):
-                    raise ValidationError(f"The visit's {name} must be a {'list' if kind is list else 'mapping'}.")
+        for name, kind in (
+            ("visitor", dict), ("answers", dict), ("notes", dict), ("flagged", list), ("invalid", dict),
+            ("child_answers", dict), ("people", list), ("records", dict), ("earlier", dict),
+            ("opinions", dict), ("recommendations", list), ("conflict", dict), ("distribution", list),
+            ("addenda", list), ("cursor", dict), ("shared", dict), ("corrections", list), ("responses", dict),
+            ("finalised_by", dict),
+        ):
+            if not isinstance(getattr(self, name), kind):
+                raise ValidationError(f"The visit's {name} must be a {'list' if kind is list else 'mapping'}.")
         if not texts_within(self.notes.values(), MAX_TEXT, nul=False):
             for key, text in list(self.notes.items()):  # (what ``clean_text`` would return unchanged is skipped)
                 self.notes[key] = clean_text(text, "note")
@@ -444,18 +448,6 @@ class Visit:
     @property
     def is_final(self) -> bool:
         return self.status == "final"
-
-
-# The parts of a visit that hold other values, and the kind each must be.
-_VISIT_PARTS = (
-    ("visitor", dict), ("answers", dict), ("notes", dict), ("flagged", list), ("invalid", dict),
-    ("child_answers", dict), ("people", list), ("records", dict), ("earlier", dict),
-    ("opinions", dict), ("recommendations", list), ("conflict", dict), ("distribution", list),
-    ("addenda", list), ("cursor", dict), ("shared", dict), ("corrections", list), ("responses", dict),
-    ("finalised_by", dict),
-)
-_VISIT_PART_KINDS = tuple(kind for _, kind in _VISIT_PARTS)
-_visit_parts = attrgetter(*(name for name, _ in _VISIT_PARTS))
 
 
 def validate_recommendation(rec: dict) -> dict:
