@@ -511,8 +511,8 @@ def _from_dict(cls, data: object, what: str):
     missing = [name for name in required if name not in data]
     if missing:
         raise ValidationError(f"A {what} is missing {', '.join(missing)}.")
-    try:
-        return cls(**{k: v for k, v in data.items() if k in names})
+    try:  # (a stored record holds only its fields: then no filtering copy)
+        return cls(**(data if data.keys() <= names else {k: v for k, v in data.items() if k in names}))
     except TypeError as exc:  # pragma: no cover - defensive
         raise ValidationError(f"A {what} is not valid: {exc}") from None
 
