@@ -79,6 +79,15 @@ def test_visit_round_trip_and_bad_shapes():
         Visit.from_dict({**v.to_dict(), "id": "h@2020-01-01"})
     with pytest.raises(ValidationError, match="JSON object"):
         Visit.from_dict("nope")
+    with pytest.raises(ValidationError, match="missing home_id, date"):
+        Visit.from_dict({"id": v.id})
+
+
+def test_a_record_with_fields_this_version_does_not_know_is_read_without_them():
+    v = Visit(Visit.make_id("h", "2021-01-01"), "h", "2021-01-01", notes={"a": "b"}).validate()
+    assert Visit.from_dict({**v.to_dict(), "added_later": {"x": 1}}) == v
+    assert Child.from_dict({"id": "c1", "home_id": "h", "code": "AB", "placing_authority": "Council",
+                            "admitted": "2020-01-01", "added_later": 1}).code == "AB"
 
 
 def test_open_recommendations_follow_ratings():

@@ -72,7 +72,10 @@ def _check_home(store: Store, home: Home, rules: dict, stored_summary: dict | No
     draft = store.draft(home.id)
     for visit in store.visits(home.id) + ([draft] if draft else []):
         counted["visits"] += 1
-        problems += _check(f"visit {visit.get('id')}", lambda v=visit: _check_visit(store, home, v, rules, child_ids))
+        try:  # (as ``_check`` does, without making its label and closure for each of a home's many visits)
+            _check_visit(store, home, visit, rules, child_ids)
+        except (ValidationError, checklists.ChecklistError) as exc:
+            problems.append(f"visit {visit.get('id')}: {exc}")
     if stored_summary is not None and not problems:
         fresh = workflow.summarise(store, home.id)
         stale = sorted(k for k in STABLE_FIGURES if k in stored_summary and stored_summary[k] != fresh.get(k))

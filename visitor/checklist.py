@@ -53,7 +53,9 @@ class Item:
             text = value.strip().lower() if isinstance(value, str) else value
             aliases: dict[object, str] = {"y": "yes", "n": "no", "k": "not known", "?": "not known",
                                           "unknown": "not known"}
-            return model.choice(aliases.get(text, text), YESNO, what)
+            if isinstance(text, str):  # (a list or an object read from a file is refused by ``choice``, below)
+                text = aliases.get(text, text)
+            return model.choice(text, YESNO, what)
         if self.kind == "count":
             return model.whole_number(value, what, maximum=int(self.maximum))
         if self.kind == "number":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from datetime import date as _date  # the field ``Visit.date`` shadows the type inside the class
@@ -140,6 +141,16 @@ def clean_text(value: object, what: str, *, required: bool = False, limit: int =
     if len(value) > limit:
         raise ValidationError(f"The {what} is too long ({len(value):,} characters; at most {limit:,}).")
     return value
+
+
+def texts_within(values: Iterable, limit: int, *, nul: bool = True) -> bool:
+    """True when every value is text (``str`` itself) of at most ``limit`` characters, holding no NUL unless
+    ``nul``: the many values that need no message nor change pass in one loop without a call per value;
+    callers go value by value (for the message, or what ``clean_text`` does) only when this is False."""
+    for value in values:
+        if type(value) is not str or len(value) > limit or (not nul and "\x00" in value):
+            return False
+    return True
 
 
 def clean_line(value: object, what: str, *, required: bool = False, limit: int = 200) -> str:
@@ -401,8 +412,9 @@ class Visit:
         ):
             if not isinstance(getattr(self, name), kind):
                 raise ValidationError(f"The visit's {name} must be a {'list' if kind is list else 'mapping'}.")
-        for key, text in list(self.notes.items()):
-            self.notes[key] = clean_text(text, "note")
+        if not texts_within(self.notes.values(), MAX_TEXT, nul=False):
+            for key, text in list(self.notes.items()):  # (what ``clean_text`` would return unchanged is skipped)
+                self.notes[key] = clean_text(text, "note")
         for rec in self.recommendations:
             validate_recommendation(rec)
         for person in self.people:
@@ -479,25 +491,28 @@ def standard_title(key: str) -> str:
     return "No quality standard given"
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_REQUIRED = ("id", "home_id", "name", "date", "code")  # fields a record cannot be read without
+_FIELDS: dict[type, tuple[frozenset[str], tuple[str, ...]]] = {}
 
 
-def _field_names(cls) -> tuple[str, ...]:
-    """A record class's field names, looked up once (``dataclasses.fields`` is slow per visit of a bundle)."""
-    if cls not in _FIELD_NAMES:
-        _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
-    return _FIELD_NAMES[cls]
+def _fields_of(cls) -> tuple[frozenset[str], tuple[str, ...]]:
+    """A record class's field names and, in field order, its required ones: looked up once, as
+    ``dataclasses.fields`` is slow per visit of a bundle, and a set, as a visit has 29 fields to search."""
+    if cls not in _FIELDS:
+        names = tuple(f.name for f in fields(cls))
+        _FIELDS[cls] = (frozenset(names), tuple(name for name in names if name in _REQUIRED))
+    return _FIELDS[cls]
 
 
 def _from_dict(cls, data: object, what: str):
     if not isinstance(data, dict):
         raise ValidationError(f"A {what} must be a JSON object (got {_show(data)}).")
-    names = _field_names(cls)
-    missing = [name for name in names if name in ("id", "home_id", "name", "date", "code") and name not in data]
+    names, required = _fields_of(cls)
+    missing = [name for name in required if name not in data]
     if missing:
         raise ValidationError(f"A {what} is missing {', '.join(missing)}.")
-    try:
-        return cls(**{k: v for k, v in data.items() if k in names})
+    try:  # (a stored record holds only its fields: then no filtering copy)
+        return cls(**(data if data.keys() <= names else {k: v for k, v in data.items() if k in names}))
     except TypeError as exc:  # pragma: no cover - defensive
         raise ValidationError(f"A {what} is not valid: {exc}") from None
 
