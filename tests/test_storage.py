@@ -345,3 +345,17 @@ def test_files_staged_without_fsync_are_synced_before_the_commit_point(tmp_path,
     manifest = next(n for n, p in enumerate(synced) if p.endswith(journal.MANIFEST) or ".COMMIT" in p)
     assert len(staged_a) == 1 and synced.index(staged_a[0]) < manifest
     assert (tmp_path / "homes" / "a.json").read_bytes() == b'{"a": 2}'
+
+
+def test_restaging_many_files_never_reuses_a_staged_name(tmp_path, monkeypatch):
+    """Names were the number of files staged plus two random bytes; after a restage the number repeats,
+    so a load restaging 200 homes hit an existing name ("File exists") about one time in three."""
+    from visitor.storage import journal
+
+    monkeypatch.setattr(journal.secrets, "token_hex", lambda n: "00" * n)  # the worst luck, every time
+    staging = journal.Staging(tmp_path)
+    for round_ in range(3):
+        for n in range(5):
+            staging.stage(tmp_path / "homes" / f"h{n}.json", f'{{"r": {round_}}}'.encode(), sync=False)
+    staging.commit()
+    assert (tmp_path / "homes" / "h4.json").read_bytes() == b'{"r": 2}'

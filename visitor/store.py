@@ -388,6 +388,16 @@ class Store:
         data = dump_tables(tables)
         return data, outline.outline_bytes(tables, data)
 
+    def release_home_file(self, home_id: str) -> None:
+        """Forget the transaction's copy of a home file whose bytes ``home_file`` gave: a forked worker hands
+        them back to the parent to stage, and would otherwise keep every home it refreshed in memory."""
+        tx = self._tx
+        if tx is not None:
+            path = self.home_path(home_id)
+            tx.tables.pop(path, None)
+            tx.shallow.discard(path)
+            tx.reread.pop(path, None)
+
     def stage_home_file(self, home_id: str, data: bytes, outline_data: bytes) -> None:
         """Stage a home file (and its outline) as ``home_file`` gave them, here or in a forked worker that
         worked on a copy of this transaction; later reads in the transaction read them."""

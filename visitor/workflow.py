@@ -233,7 +233,9 @@ def _refreshed(job: tuple[Store, dict[str, dict | None]], home_id: str) -> _Refr
     store, rows = job
     row = rows.get(home_id)
     summary, changed = _refresh(store, home_id, _Worked(_replayed(store, home_id), row))
-    return _Refreshed(summary, changed, row, store.home_file(home_id))
+    written = store.home_file(home_id)
+    store.release_home_file(home_id)  # staged from these bytes next, by the parent
+    return _Refreshed(summary, changed, row, written)
 
 
 def _replayed(store: Store, home_id: str) -> list[dict] | None:

@@ -34,6 +34,7 @@ class Staging:
         os.mkdir(self.folder, 0o700)
         self.writes: dict[str, str] = {}  # target relative to root -> staged file name
         self.deletes: set[str] = set()
+        self.staged = 0
         self.unsynced: set[str] = set()  # staged files written without fsync: synced once, at the commit
         self.committed = False
 
@@ -56,7 +57,8 @@ class Staging:
         if payload is None:
             self.deletes.add(rel)
             return
-        name = f"{len(self.writes) + len(self.deletes)}-{secrets.token_hex(2)}.data"
+        self.staged += 1  # never reused: a count of the files staged now would repeat after a restage
+        name = f"{self.staged}-{secrets.token_hex(2)}.data"
         write_new(self.folder / name, payload, sync)
         self.writes[rel] = name
         if not sync:
