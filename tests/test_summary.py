@@ -104,3 +104,20 @@ def test_cli_summary(demo_store, tmp_path):
     assert f"{authority} copy" in d.sections[0].header.paragraphs[0].text
     r = run_cli("summary", "oak-house", "--months", "abc", data=demo_store.root)
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_a_recommendation_still_not_considered_is_counted_late_to_the_end_of_the_period(store):
+    """The stored flag counts the days to its last refresh (today); a summary of an earlier period must
+    say how late it was at that period's end."""
+    add_home(store)
+    add_child(store, "test-home", "AB")
+    made = date.today() - timedelta(days=100)
+    visit = complete(store, store.start_visit("test-home", made.isoformat()))
+    visit["recommendations"] = [{"text": "Safer recruitment checks.", "reference": "Reg 12", "timescale": "1 week"}]
+    workflow.finalise(store, visit)
+    stored = next(f for f in store.flags("test-home") if f["key"].startswith("rec_not_considered"))
+    assert "93 days later" in stored["evidence"]
+    end = made + timedelta(days=30)
+    flag = next(f for f in summary.summary_data(store, "test-home", 1, end=end).flags
+                if f["key"] == stored["key"])
+    assert "23 days later" in flag["evidence"] and "93 days" not in flag["evidence"]

@@ -84,10 +84,18 @@ def summary_data(store: Store, home_id: str, months: int, end: date | None = Non
     return SummaryData(home=home, children=store.children(home_id), period=period, previous=previous,
                        visits=in_period, earlier_visits=[v for v in visits if previous.holds(v["date"])],
                        all_visits=[v for v in visits if v["date"] <= period.end.isoformat()],
-                       flags=store.flags(home_id), analysis=analysis,
+                       flags=_as_at(store.flags(home_id), visits, end, consideration.response_days(settings)),
+                       analysis=analysis,
                        concerns={v["id"]: store.checklist_for(v).concerns(v) for v in in_period},
                        marking=settings.get("protective_marking") or "OFFICIAL-SENSITIVE",
                        template=template_setting(settings))
+
+
+def _as_at(flags: list[dict], final_visits: list[dict], end: date, default_days: int) -> list[dict]:
+    """The stored flags with each recommendation still not considered at the period's end told as it
+    stood then: its days late counted to the end of the period, not to the day flags were last refreshed."""
+    then = {f["key"]: f for f in consideration.flags(final_visits, end, default_days)}
+    return [{**flag, "evidence": then[flag["key"]]["evidence"]} if flag["key"] in then else flag for flag in flags]
 
 
 def authorities_in(data: SummaryData) -> list[str]:
