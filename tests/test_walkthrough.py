@@ -349,3 +349,82 @@ async def test_discard_asks_then_removes_the_draft(one_home_with_notes):
         await pilot.pause(0.3)
         assert not isinstance(app.screen, VisitScreen)
     assert Store(data, readonly=True).draft("test-home") is None
+
+
+async def test_tab_follows_textual_focus_order_as_follow_ups_appear_and_hide(one_home_with_notes):
+    """Tab and shift+tab walk the form from an order kept until the form changes: every step goes where Textual's
+    own order of the whole screen says (out of the form at either end too), also after a follow-up question
+    appears or hides, and after a section is built again."""
+    data, _ = one_home_with_notes
+    app = Reg44App(data)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await resume(pilot)
+        await screen.show_section("notifications")  # its follow-up sits between two questions always asked
+        await pilot.pause()
+
+        async def steps_match_textual(key: str, direction: int) -> None:
+            chain = screen.focus_chain
+            for _ in range(len(chain) + 2):  # round the whole screen, through both ends of the form
+                here = app.focused
+                expected = chain[(chain.index(here) + direction) % len(chain)]
+                await pilot.press(key)
+                await pilot.pause()
+                assert app.focused is expected, (key, here, app.focused, expected)
+
+        episodes, follow = screen.fields["a:missing_episodes"], screen.fields["a:return_interviews_offered"]
+        note = screen.fields["n:missing_episodes"]  # the question's note, the Tab stop before the follow-up
+        await focus_on(pilot, note)
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused is not follow and shown(app.focused), "a follow-up that does not apply is no Tab stop"
+        await focus_on(pilot, episodes)
+        await pilot.press("2")
+        await pilot.pause()
+        await focus_on(pilot, note)
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused is follow, "the follow-up is the next Tab stop as soon as it applies"
+        await steps_match_textual("tab", 1)
+        await steps_match_textual("shift+tab", -1)
+        await focus_on(pilot, episodes)
+        await pilot.press("backspace", "0")
+        await pilot.pause()
+        await focus_on(pilot, note)
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused is not follow and shown(app.focused), "hidden again: Tab passes it by"
+        await steps_match_textual("tab", 1)
+        await screen.show_section("notifications")  # the same section built again: new widgets, same keys
+        await pilot.pause()
+        await focus_on(pilot, screen.fields["a:missing_episodes"])
+        await steps_match_textual("shift+tab", -1)
+
+
+async def test_a_text_box_looks_the_same_as_after_a_full_restyle_when_focus_moves(one_home_with_notes):
+    """A text box gaining or losing focus re-applies only its own rules (not its cursor, selection, placeholder
+    and suggestion styles): what it then looks like is exactly what Textual's full restyle gives."""
+    data, _ = one_home_with_notes
+    app = Reg44App(data)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await resume(pilot)
+        field = screen.fields["n:locked_doors"]
+        components = sorted(field._get_component_classes())
+        assert components, "the text box has component styles to compare"
+
+        def look() -> tuple:
+            return (field.rich_style, field.styles.background, field.styles.border,
+                    [field.get_component_rich_style(c, partial=True) for c in components])
+
+        looks = {}
+        for focused in (True, False, True):
+            if focused:
+                await focus_on(pilot, field)
+            else:
+                await pilot.press("tab")
+                await pilot.pause()
+            assert field.has_focus is focused
+            seen = look()
+            app.stylesheet.update_nodes([field])  # Textual's own restyle, component styles included
+            assert look() == seen, f"focused={focused}"
+            looks[focused] = seen
+        assert looks[True][:2] != looks[False][:2], "focus shows on the box"

@@ -19,6 +19,7 @@ from visitor.autosave import Autosaver
 from visitor.checklist import Item
 from visitor.model import (OPINION_ANSWERS, PEOPLE_ROLES, RATINGS, RECORD_STATUSES, RECORD_TYPES, ValidationError,
                            STANDARD_KEYS, open_recommendations)
+from visitor.tui import collector
 from visitor.tui.screens.forms import ConfirmScreen
 from visitor.tui.messages import FieldChanged, SaveState
 from visitor.tui.widgets.fields import ChoiceField, FieldBox, LineField, NotesField, NumberField, YesNoField
@@ -77,8 +78,8 @@ class VisitScreen(Screen):
         Binding("escape", "leave", "Back", id="visit.back", tooltip="Back (the draft is already saved)"),
         # Handled as soon as it arrives, before any key typed after it is sent to a field: otherwise
         # Textual moves focus only once the Tab has passed up from the field, too late for the next key.
-        Binding("tab", "app.focus_next", "Next field", id="visit.next_field", show=False, priority=True),
-        Binding("shift+tab", "app.focus_previous", "Previous field", id="visit.previous_field", show=False,
+        Binding("tab", "step_focus(1)", "Next field", id="visit.next_field", show=False, priority=True),
+        Binding("shift+tab", "step_focus(-1)", "Previous field", id="visit.previous_field", show=False,
                 priority=True),
     ]
 
@@ -92,6 +93,7 @@ class VisitScreen(Screen):
         self.saver: Autosaver | None = None
         self.section = ""
         self._first: Widget | None = None  # see _first_focusable
+        self._form_chain: list[Widget] | None = None  # see _form_focus_chain
         self._side_timer: Timer | None = None  # the side panel's refresh, waiting for typing to pause
         self._reveal_waiting = False  # the form was scrolled; regions are stale until the screen is redrawn
 
@@ -110,6 +112,7 @@ class VisitScreen(Screen):
         yield KeyLine()
 
     def on_mount(self) -> None:
+        collector.hold()  # no full garbage collection over the whole app while typing (see collector)
         store = self.app.store
         self.home = store.home(self.visit["home_id"])
         self.checklist = store.checklist_for(self.visit)
@@ -134,6 +137,7 @@ class VisitScreen(Screen):
         self.call_later(self.show_section, section, cursor.get("field"))
 
     def on_unmount(self) -> None:
+        collector.release()
         if self.saver:
             self.saver.close()
 
@@ -149,11 +153,12 @@ class VisitScreen(Screen):
         form = self.query_one("#form", VerticalScroll)
         await form.remove_children()
         self.fields, self.boxes, self.follow_ups = {}, {}, {}
-        self._first = None
+        self._forget_form_focus()
         widgets = self._build(section_id)
         await form.mount_all(widgets)
         self._show_follow_ups()
         form.disabled = self.readonly and section_id != "finalise"
+        self._forget_form_focus()  # (a Tab while the form was being rebuilt saw it half made)
         form.scroll_home(animate=False)
         index = [s for s, _ in self.sections].index(section_id)
         self.query_one("#sections", SectionList).highlighted = index
@@ -188,6 +193,33 @@ class VisitScreen(Screen):
             self._first = next((w for w in form.query("*")
                                 if w.focusable and all(a.display for a in w.ancestors_with_self)), None)
         return self._first
+
+    def _forget_form_focus(self) -> None:
+        """The form's fields, or which of them can be reached, changed: work out the Tab order again."""
+        self._first = None
+        self._form_chain = None
+
+    def _form_focus_chain(self) -> list[Widget]:
+        """The form's Tab stops in Textual's own order, kept until the form changes. Textual works the order
+        of the whole screen out again on every Tab (walking and sorting every widget); within the form,
+        which changes only when a section is built or a follow-up question is shown or hidden, once is enough."""
+        if self._form_chain is None:
+            form = self.query_one("#form", VerticalScroll)
+            self._form_chain = [w for w in self.focus_chain if form in w.ancestors]
+        return self._form_chain
+
+    def action_step_focus(self, step: int) -> None:
+        """Tab / shift+tab: to the next or previous field of the form from the kept Tab order; leaving the form
+        (or outside it) Textual's own focus_next / focus_previous, which also wrap round the screen."""
+        focused = self.focused
+        chain = self._form_focus_chain()
+        position = chain.index(focused) + step if focused in chain else -1
+        if 0 <= position < len(chain) and chain[position].focusable:
+            self.set_focus(chain[position])
+        elif step > 0:
+            self.focus_next()
+        else:
+            self.focus_previous()
 
     def scroll_to_center(self, widget: Widget, *args, **kw) -> None:
         """Textual centres a newly focused widget (animated, after our own scroll); in the form, show the
@@ -265,7 +297,7 @@ class VisitScreen(Screen):
             shown = applies or (self.readonly and editing.current_value(self.visit, key) not in (None, ""))
             if box.display != shown:
                 box.display = shown
-                self._first = None
+                self._forget_form_focus()
 
     # -- field construction -------------------------------------------------------------------------
     def _widget(self, key: str, kind: str, options=(), placeholder: str = "", label: str = "") -> Widget:

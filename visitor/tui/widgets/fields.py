@@ -100,6 +100,22 @@ class LineField(KeysStayHere, Input):
         super()._on_blur(event)
         self.scroll_to(x=0, animate=False, immediate=True)
 
+    _restyling_focus = False  # set while focus is gained or lost, see ``watch_has_focus``
+
+    def watch_has_focus(self, has_focus: bool) -> None:
+        """Gaining or losing focus changes only the box's own look (the ``:focus`` rules of Input and
+        app.tcss); the cursor, selection, placeholder and suggestion styles never depend on it, so they are
+        not worked out again. Each of those is a pass over the whole stylesheet: four of the five that
+        Textual makes for a text box on every Tab onto it or off it (tests check the result is the same)."""
+        self._restyling_focus = True
+        try:
+            super().watch_has_focus(has_focus)
+        finally:
+            self._restyling_focus = False
+
+    def _get_component_classes(self) -> frozenset[str]:  # type: ignore[override]  # a classmethod in Textual
+        return frozenset() if self._restyling_focus else super()._get_component_classes()
+
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         if event.value == self._restoring:
