@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.geometry import Region
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.timer import Timer
@@ -165,6 +166,23 @@ class VisitScreen(Screen):
         if not self.readonly:
             self._remember(focus_key or "")
         self.call_after_refresh(self.focus_key, focus_key)
+        self.set_timer(self.DRAW_AHEAD_DELAY, self._draw_ahead)
+
+    DRAW_AHEAD_DELAY = 0.3  # seconds after a section is shown: its first picture and focus come first
+
+    def _draw_ahead(self) -> None:
+        """Draw the form's fields below (and above) the view into Textual's per-widget line cache while the
+        visitor reads, so the first scroll onto them composes lines already drawn instead of drawing every newly
+        exposed box then (18 ms of a ~35 ms scroll, against ~6 ms for a part of the form seen before). Lines
+        stay cached until their widget changes, exactly as for the part seen."""
+        form = self.query_one("#form", VerticalScroll)
+        if not form.is_attached or self.app.screen is not self:
+            return
+        placed = self._compositor.full_map  # every widget's place, on screen or not
+        for widget in form.walk_children(Widget):
+            where = placed.get(widget)
+            if where is not None and where.region and not where.clip.contains_region(where.region):
+                widget.render_lines(Region(0, 0, where.region.width, where.region.height))
 
     def focus_key(self, key: str | None) -> None:
         widget = self.fields.get(key) if key else None
