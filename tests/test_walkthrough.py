@@ -428,3 +428,25 @@ async def test_a_text_box_looks_the_same_as_after_a_full_restyle_when_focus_move
             assert look() == seen, f"focused={focused}"
             looks[focused] = seen
         assert looks[True][:2] != looks[False][:2], "focus shows on the box"
+
+
+async def test_fields_below_the_view_are_drawn_ahead_and_scroll_into_view_as_drawn_fresh(oak_draft):
+    """While the visitor reads, the form's fields below the view are drawn into Textual's line cache; scrolled
+    into view they show exactly what drawing them afresh shows."""
+    app = Reg44App(oak_draft)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_oak(pilot)
+        await screen.show_section("people")
+        await pilot.pause(screen.DRAW_AHEAD_DELAY + 0.3)
+        form = screen.query_one("#form")
+        view = form.scrollable_content_region
+        below = [w for w in screen.fields.values() if w.region.y >= view.bottom or not w.region]
+        assert below, "the section is longer than the view"
+        assert all(w._styles_cache._cache for w in below), "drawn before they are seen"
+        await focus_on(pilot, list(screen.fields.values())[-1])
+        await assert_in_view(pilot, screen, list(screen.fields.values())[-1])
+        await pilot.pause()
+        drawn_ahead = [list(strip) for strip in screen._compositor.render_strips()]
+        for widget in form.walk_children():
+            widget._styles_cache.clear()
+        assert [list(strip) for strip in screen._compositor.render_strips()] == drawn_ahead
