@@ -431,13 +431,13 @@ async def test_a_text_box_looks_the_same_as_after_a_full_restyle_when_focus_move
 
 
 async def test_fields_below_the_view_are_drawn_ahead_and_scroll_into_view_as_drawn_fresh(oak_draft):
-    """While the visitor reads, the form's fields below the view are drawn into Textual's line cache; scrolled
+    """As a section is shown, the form's fields below the view are drawn into Textual's line cache; scrolled
     into view they show exactly what drawing them afresh shows."""
     app = Reg44App(oak_draft)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_oak(pilot)
         await screen.show_section("people")
-        await pilot.pause(screen.DRAW_AHEAD_DELAY + 0.3)
+        await pilot.pause()
         form = screen.query_one("#form")
         view = form.scrollable_content_region
         below = [w for w in screen.fields.values() if w.region.y >= view.bottom or not w.region]

@@ -166,15 +166,14 @@ class VisitScreen(Screen):
         if not self.readonly:
             self._remember(focus_key or "")
         self.call_after_refresh(self.focus_key, focus_key)
-        self.set_timer(self.DRAW_AHEAD_DELAY, self._draw_ahead)
-
-    DRAW_AHEAD_DELAY = 0.3  # seconds after a section is shown: its first picture and focus come first
+        self.call_after_refresh(self._draw_ahead)
 
     def _draw_ahead(self) -> None:
-        """Draw the form's fields below (and above) the view into Textual's per-widget line cache while the
-        visitor reads, so the first scroll onto them composes lines already drawn instead of drawing every newly
-        exposed box then (18 ms of a ~35 ms scroll, against ~6 ms for a part of the form seen before). Lines
-        stay cached until their widget changes, exactly as for the part seen."""
+        """Draw the form's fields outside the view into Textual's per-widget line cache as the section is shown,
+        so the first scroll onto them composes lines already drawn instead of drawing every newly exposed box
+        in the middle of a keystroke (18 ms of a ~35 ms scroll, against ~6 ms for a part of the form seen
+        before). Done with the section's first picture, never later, so that no keystroke waits for it. Lines
+        stay cached until their widget changes, exactly as for the part in view."""
         form = self.query_one("#form", VerticalScroll)
         if not form.is_attached or self.app.screen is not self:
             return
