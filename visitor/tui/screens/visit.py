@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import QueryType
 from textual.geometry import Region
 from textual.reactive import Reactive
 from textual.screen import Screen
@@ -79,8 +80,8 @@ class VisitScreen(Screen):
         Binding("escape", "leave", "Back", id="visit.back", tooltip="Back (the draft is already saved)"),
         # Handled as soon as it arrives, before any key typed after it is sent to a field: otherwise
         # Textual moves focus only once the Tab has passed up from the field, too late for the next key.
-        Binding("tab", "step_focus(1)", "Next field", id="visit.next_field", show=False, priority=True),
-        Binding("shift+tab", "step_focus(-1)", "Previous field", id="visit.previous_field", show=False,
+        Binding("tab", "app.focus_next", "Next field", id="visit.next_field", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous field", id="visit.previous_field", show=False,
                 priority=True),
     ]
 
@@ -225,18 +226,24 @@ class VisitScreen(Screen):
             self._form_chain = [w for w in self.focus_chain if form in w.ancestors]
         return self._form_chain
 
-    def action_step_focus(self, step: int) -> None:
-        """Tab / shift+tab: to the next or previous field of the form from the kept Tab order; leaving the form
-        (or outside it) Textual's own focus_next / focus_previous, which also wrap round the screen."""
+    def focus_next(self, selector: str | type[QueryType] = "*") -> Widget | None:
+        """Tab: the next field of the form from the kept Tab order (``_step``)."""
+        return self._step(1, selector)
+
+    def focus_previous(self, selector: str | type[QueryType] = "*") -> Widget | None:
+        """Shift+Tab: the previous field of the form from the kept Tab order (``_step``)."""
+        return self._step(-1, selector)
+
+    def _step(self, step: int, selector: str | type[QueryType]) -> Widget | None:
+        """Within the form, a step along the kept Tab order; leaving the form at either end, from outside it, or
+        for a filtered move, Textual's own, which also wraps round the screen."""
         focused = self.focused
-        chain = self._form_focus_chain()
+        chain = self._form_focus_chain() if selector == "*" else []
         position = chain.index(focused) + step if focused in chain else -1
         if 0 <= position < len(chain) and chain[position].focusable:
             self.set_focus(chain[position])
-        elif step > 0:
-            self.focus_next()
-        else:
-            self.focus_previous()
+            return self.focused
+        return super().focus_next(selector) if step > 0 else super().focus_previous(selector)
 
     def scroll_to_center(self, widget: Widget, *args, **kw) -> None:
         """Textual centres a newly focused widget (animated, after our own scroll); in the form, show the
