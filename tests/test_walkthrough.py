@@ -450,3 +450,22 @@ async def test_fields_below_the_view_are_drawn_ahead_and_scroll_into_view_as_dra
         for widget in form.walk_children():
             widget._styles_cache.clear()
         assert [list(strip) for strip in screen._compositor.render_strips()] == drawn_ahead
+
+
+async def test_objects_are_set_aside_from_full_collections_only_while_a_walkthrough_is_open(one_home_with_notes):
+    """Opening the walkthrough sets the live objects aside from full garbage collections (short pauses while
+    typing); leaving it hands them back, so nothing that became garbage meanwhile stays."""
+    import gc
+
+    data, _ = one_home_with_notes
+    app = Reg44App(data)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert gc.get_freeze_count() == 0
+        screen = await resume(pilot)
+        assert gc.get_freeze_count() > 0, "set aside while the walkthrough is open"
+        assert screen.saver.flush(10)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, VisitScreen)
+        assert gc.get_freeze_count() == 0, "handed back when it closes"
