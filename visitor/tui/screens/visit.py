@@ -535,8 +535,6 @@ class VisitScreen(Screen):
         return completeness.concerns(self.visit, self.checklist)
 
     def refresh_side(self) -> None:
-        self._first: Widget | None = None  # see _first_focusable
-        self._side_timer: Timer | None = None  # the side panel's refresh, waiting for typing to pause
         concerns = self.all_concerns()
         per_section: dict[str, int] = {}
         for c in concerns:
