@@ -138,11 +138,12 @@ def build(visits: list[dict], children: list[Child], checklist: Checklist):
         previous = visit
     unmet = _unmet_counts(visits)
     exposures = [child_months(children, v["date"], visits[n - 1]["date"] if n else None) for n, v in enumerate(visits)]
+    derived = [_derived(visit, resident, unmet) for visit, resident in zip(visits, residents)]
     series: dict[str, Series] = {}
     for measure in measures_for(checklist):
         points = []
-        for visit, gap, resident, exposure in zip(visits, days, residents, exposures):
-            value = _value(measure, visit, resident, unmet)
+        for visit, gap, resident, exposure, known in zip(visits, days, residents, exposures, derived):
+            value = known.get(measure.id) if measure.derived else _answer(measure, visit)
             point = Point(visit["id"], visit["date"], value, rule_value=value, exposure=exposure)
             if measure.rate and value is not None:
                 point.per_child = round(value / resident, 2) if resident else None
@@ -153,21 +154,18 @@ def build(visits: list[dict], children: list[Child], checklist: Checklist):
     return days, residents, series
 
 
-def _value(measure: Measure, visit: dict, resident: int, unmet: dict[str, int]) -> float | None:
-    answers = visit.get("answers", {})
-    if measure.derived:
-        seen_alone = sum(1 for a in visit.get("child_answers", {}).values() if a.get("seen_alone") == "yes")
-        if measure.id == "children_resident":
-            return resident
-        if measure.id == "children_seen_alone":
-            return seen_alone
-        if measure.id == "children_not_seen_alone":
-            return max(resident - seen_alone, 0)
-        if measure.id == "records_not_available":
-            return sum(1 for r in visit.get("records", {}).values() if r.get("status") == "not made available")
-        if measure.id == "recommendations_not_met":
-            return unmet.get(visit["id"], 0)
-    value = answers.get(measure.id)
+def _derived(visit: dict, resident: int, unmet: dict[str, int]) -> dict[str, float | None]:
+    """The derived measures of one visit, worked out once for all of them."""
+    seen_alone = sum(1 for a in visit.get("child_answers", {}).values() if a.get("seen_alone") == "yes")
+    return {"children_resident": resident, "children_seen_alone": seen_alone,
+            "children_not_seen_alone": max(resident - seen_alone, 0),
+            "records_not_available": sum(1 for r in visit.get("records", {}).values()
+                                         if r.get("status") == "not made available"),
+            "recommendations_not_met": unmet.get(visit["id"], 0)}
+
+
+def _answer(measure: Measure, visit: dict) -> float | None:
+    value = visit.get("answers", {}).get(measure.id)
     if measure.kind == "yesno":
         return {"yes": 1, "no": 0}.get(value)
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None

@@ -9,6 +9,7 @@ the Word reports show, most severe first.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from visitor.analysis.rules import HIGH, Flag, is_statistical
@@ -71,29 +72,39 @@ def theme_for(flag: dict | Flag, sections: dict[str, str] | None = None) -> str:
 
 
 def merge(findings: list[Flag], sections: dict[str, str] | None = None) -> list[Flag]:
-    """One flag per fact: findings about the same measure from the rules in ``MERGED_RULES`` are joined."""
+    """One flag per fact: findings about the same measure from the rules in ``MERGED_RULES`` are joined.
+
+    Run at every visit of a replay, so a finding alone in its group (most are) takes a short path that
+    builds the very flag the general one would."""
     groups: dict[str, list[Flag]] = {}
-    order: list[str] = []
     for finding in findings:
-        key = finding.metric if finding.metric and finding.rule in MERGED_RULES else finding.key
+        key = finding.metric if finding.metric and finding.rule in RULE_ORDER else finding.key
         if key == "children_not_seen_alone":
             key = "not_seen_alone"
         elif finding.rule == "advocacy":
             key = "no_advocate"
-        if key not in groups:
-            groups[key] = []
-            order.append(key)
-        groups[key].append(finding)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [finding]
+        else:
+            group.append(finding)
     merged = []
-    for key in order:
-        group = sorted(groups[key], key=lambda f: RULE_ORDER.get(f.rule, 99))
+    for key, group in groups.items():
+        if len(group) == 1 and key != "no_advocate":  # (its title counts the children it names)
+            first = group[0]
+            flag = Flag(key, first.rule, first.title, first.evidence, first.severity, sorted(set(first.visits)),
+                        first.metric, list(dict.fromkeys(first.children)), rules=[first.rule])
+            flag.theme = _theme(key, first.metric, sections.get(first.metric or "", "") if sections else "")
+            merged.append(flag)
+            continue
+        group = sorted(group, key=lambda f: RULE_ORDER.get(f.rule, 99))
         first = group[0]
         rules = list(dict.fromkeys(f.rule for f in group))
         title = first.title
         extra = [PHRASES[r] for r in rules[1:] if r in PHRASES]
         if extra and first.rule in PHRASES:
             title = f"{title}; also {', '.join(extra)}"
-        elif key == "not_seen_alone" and len(group) > 1:
+        elif key == "not_seen_alone":
             title = "Children not seen alone, some at successive visits"
         elif key == "no_advocate" and len(named := {c for f in group for c in f.children}) > 1:
             title = f"{len(named)} non-verbal children with no advocate"
@@ -102,9 +113,20 @@ def merge(findings: list[Flag], sections: dict[str, str] | None = None) -> list[
         flag = Flag(key, first.rule, title, " ".join(f.evidence for f in group),
                     HIGH if any(f.severity == HIGH for f in group) else first.severity, visits, first.metric,
                     children, rules=rules)
-        flag.theme = theme_for(flag, sections)
+        flag.theme = _theme(key, first.metric, sections.get(first.metric or "", "") if sections else "")
         merged.append(flag)
     return merged
+
+
+@lru_cache(maxsize=1024)
+def _theme(key: str, metric: str, section: str) -> str:
+    """``theme_for`` a merged flag (it has no theme of its own yet), from what it depends on."""
+    prefix = key.split(":")[0]
+    if prefix in THEME_OF_KEY:
+        return THEME_OF_KEY[prefix]
+    if (metric or "") in THEME_OF_METRIC:
+        return THEME_OF_METRIC[metric or ""]
+    return SECTION_THEMES.get(section, "records")
 
 
 def group(flags: list[dict]) -> list[dict]:
