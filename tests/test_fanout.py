@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 import threading
 from pathlib import Path
 
@@ -76,3 +77,146 @@ def test_a_load_writes_the_same_bytes_with_one_worker_or_several(tmp_path):
     assert written["1"].keys() == written["2"].keys()
     assert any(name.startswith("homes/") for name in written["1"])
     assert [name for name in written["1"] if written["1"][name] != written["2"][name]] == []
+
+
+def _numbers_then(error: BaseException | None, count: int = 5):
+    for n in range(count):
+        yield os.getpid(), n
+    if error is not None:
+        raise error
+
+
+class _Unpicklable(Exception):
+    def __init__(self, a, b):
+        super().__init__(f"{a} and {b}")
+
+
+def test_items_read_ahead_come_from_another_process_in_order(monkeypatch):
+    monkeypatch.setenv("REG44_WORKERS", "2")
+    got = list(fanout.ahead(_numbers_then(None)))
+    assert [n for _, n in got] == [0, 1, 2, 3, 4]
+    assert {pid for pid, _ in got} != {os.getpid()}
+
+
+@pytest.mark.parametrize("error, raised, message", [
+    (ValueError("bad home"), ValueError, "bad home"),
+    (_Unpicklable(1, 2), RuntimeError, "_Unpicklable: 1 and 2"),
+])
+def test_what_the_reader_raises_is_raised_where_its_item_would_have_come(monkeypatch, error, raised, message):
+    monkeypatch.setenv("REG44_WORKERS", "2")
+    seen = []
+    with pytest.raises(raised, match=message):
+        for _, n in fanout.ahead(_numbers_then(error)):
+            seen.append(n)
+    assert seen == [0, 1, 2, 3, 4]
+
+
+def test_a_consumer_that_stops_early_leaves_no_reader_behind(monkeypatch):
+    import multiprocessing
+
+    monkeypatch.setenv("REG44_WORKERS", "2")
+    items = fanout.ahead(_numbers_then(None, 10_000))
+    assert next(items)[1] == 0
+    items.close()
+    assert multiprocessing.active_children() == []
+
+
+def _load(folder: Path, bundle: Path, workers: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "REG44_WORKERS": workers}
+    return subprocess.run([sys.executable, "-m", "visitor", "--data", str(folder), "load", str(bundle)],
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+@pytest.mark.parametrize("spoil", ["a visit refused", "a home twice", "broken JSON"])
+def test_a_bundle_refused_late_is_refused_alike_with_or_without_a_reader(tmp_path, spoil):
+    """The homes after the first few are parsed and checked in a forked reader: a refusal there must read as
+    it does without one, and leave the folder as it was."""
+    import json
+
+    bundle = tmp_path / "bundle.json"
+    write_bundle(bundle, fanout.MIN_HOMES + 4, 3)
+    data = json.loads(bundle.read_text())
+    late = fanout.MIN_HOMES + 2
+    if spoil == "a visit refused":
+        data["homes"][late]["visits"][1]["answers"]["restraints"] = -4
+    elif spoil == "a home twice":
+        data["homes"][late]["home"] = data["homes"][1]["home"]
+    text = json.dumps(data)
+    if spoil == "broken JSON":
+        cut = text.index(data["homes"][late]["home"]["id"])
+        text = text[:cut] + "}{" + text[cut:]
+    bundle.write_text(text)
+    results = {}
+    for workers in ("1", "2"):
+        done = _load(tmp_path / f"data-{workers}", bundle, workers)
+        assert done.returncode != 0
+        assert not list((tmp_path / f"data-{workers}" / "homes").glob("*.json")), "nothing written"
+        results[workers] = done.stderr.replace(str(tmp_path / f"data-{workers}"), "DATA")
+    assert results["1"] == results["2"] and results["1"].strip()
+
+
+def _ended(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            return any(line.startswith("State:") and "Z" in line.split()[1] for line in status)
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to see the workers end")
+def test_workers_end_when_the_load_that_forked_them_is_killed(tmp_path):
+    """A worker waits for its next home; with its parent killed mid-load it waited for ever."""
+    import signal
+    import time
+
+    script = tmp_path / "hang.py"
+    script.write_text(textwrap.dedent("""
+        import os, sys, time
+        from visitor import fanout
+
+        def job(context, home_id):
+            print(os.getpid(), flush=True)
+            time.sleep(60)
+
+        for _ in fanout.each(job, None, [f"h{n}" for n in range(10)]):
+            pass
+    """))
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "REG44_WORKERS": "2"})
+    workers = {int(proc.stdout.readline()) for _ in range(2)}
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while not all(map(_ended, workers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(map(_ended, workers))
+
+
+def test_a_forked_process_never_holds_the_folder_lock(tmp_path):
+    """flock belongs to the open file: a child that kept its copy kept the folder locked after the parent
+    that took it had let go (or been killed)."""
+    import signal
+
+    from visitor.store import Store
+
+    store = Store(tmp_path)
+    store.save_settings({})  # a write takes the lock
+    assert store.lock.held
+    ready, tell = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child says it runs (fork's hooks have run), then waits to be killed
+        os.write(tell, b"!")
+        signal.pause()
+        os._exit(0)
+    try:
+        assert os.read(ready, 1) == b"!"
+        store.close()
+        other = Store(tmp_path)
+        other.save_settings({})  # refused with LockedError while the child kept the lock
+        assert other.lock.held
+        other.close()
+    finally:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+        os.close(ready)
+        os.close(tell)

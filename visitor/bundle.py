@@ -10,6 +10,7 @@ stays flat at any agency size. The format is described in ``docs/bundle.schema.j
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from collections.abc import Iterable, Iterator
@@ -17,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from visitor import __version__, workflow
+from visitor import __version__, fanout, workflow
 from visitor import checklist as checklists
 from visitor.integrity import VisitRules, _flat
 from visitor.model import Child, Home, ValidationError, parse_date
@@ -522,10 +523,20 @@ def _run(store: Store, header: object, homes: Iterable[object]) -> dict:
     loader = _Loader(store, header)
     with store.transaction():
         loader.write_checklists()
-        for index, entry in enumerate(homes):
-            loader.write(loader.home(index, entry))
+        for plan in _plans(loader, iter(homes)):
+            loader.write(plan)
         workflow.refresh_homes(store, loader.grown, loader.pooled, loader.rows)
     return loader.added
+
+
+def _plans(loader: _Loader, homes: Iterator[object]) -> Iterator[dict]:
+    """Each home entry parsed and checked into what ``write`` writes: here for the first few, then in a
+    forked process that reads and checks the next home while this one writes the last (``fanout.ahead``).
+    The checks read only the folder as it was and the homes before in the bundle, which the reader has."""
+    entries = enumerate(homes)
+    for index, entry in itertools.islice(entries, fanout.MIN_HOMES):
+        yield loader.home(index, entry)
+    yield from fanout.ahead(loader.home(index, entry) for index, entry in entries)
 
 
 def load(store: Store, data: object) -> dict:

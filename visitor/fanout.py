@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -39,6 +41,68 @@ def workers() -> int:
     return max(1, min(cores, MAX_WORKERS))
 
 
+def _may_fork() -> bool:
+    return workers() >= 2 and threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+
+
+def ahead(items: Iterator[T]) -> Iterator[T]:
+    """The items of ``items``, each produced in a forked process while this one handles the one before.
+
+    For a pipeline whose first stage need not wait for the second: a load parses and checks a bundle's
+    next home while this process writes the last. ``items`` runs in the child from the state it was in at
+    the fork (an open file it reads goes on from where it was; this process must not read it any more).
+    One item waits in the pipe at most. What ``items`` raises is raised here, where its item would have come.
+    """
+    if not _may_fork():
+        yield from items
+        return
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_produce, args=(items, send, os.getpid()), daemon=True)
+    child.start()
+    send.close()
+    try:
+        while True:
+            try:
+                kind, value = receive.recv()
+            except EOFError:
+                raise RuntimeError("the process reading ahead ended without a word") from None
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        receive.close()
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
+def _watch_parent(parent: int) -> None:
+    """In a forked process: end as soon as the process that forked it has ended (killed mid-load), rather
+    than wait for work that will never come (a pool's worker would wait for ever)."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.1)
+        os._exit(1)
+    threading.Thread(target=watch, name="reg44-parent-watch", daemon=True).start()
+
+
+def _produce(items: Iterator[Any], send: Any, parent: int) -> None:
+    _watch_parent(parent)
+    try:
+        for item in items:
+            send.send(("item", item))
+        send.send(("end", None))
+    except BaseException as exc:  # raised in the parent instead, as it was (or as near as pickling allows)
+        try:
+            pickle.loads(pickle.dumps(exc))
+        except Exception:
+            exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+        send.send(("error", exc))
+
+
 def each(job: Callable[[Any, str], T], context: Any, home_ids: Iterable[str]) -> Iterator[tuple[str, T]]:
     """``(home_id, job(context, home_id))`` for every home, in order; forked workers where they help.
 
@@ -46,14 +110,13 @@ def each(job: Callable[[Any, str], T], context: Any, home_ids: Iterable[str]) ->
     global _JOB
     ids = list(home_ids)
     count = workers()
-    if count < 2 or len(ids) < MIN_HOMES or threading.active_count() > 1 or \
-            "fork" not in multiprocessing.get_all_start_methods():
+    if len(ids) < MIN_HOMES or not _may_fork():
         for home_id in ids:
             yield home_id, job(context, home_id)
         return
     _JOB = (job, context)
     try:
-        with multiprocessing.get_context("fork").Pool(min(count, len(ids))) as pool:
+        with multiprocessing.get_context("fork").Pool(min(count, len(ids)), _watch_parent, (os.getpid(),)) as pool:
             yield from zip(ids, pool.imap(_run, ids, chunksize=1))
     finally:
         _JOB = None

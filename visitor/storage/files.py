@@ -14,6 +14,7 @@ import errno
 import os
 import secrets
 import stat
+import weakref
 from pathlib import Path
 from typing import Callable, TextIO
 
@@ -33,7 +34,11 @@ class DataFileError(Exception):
         self.reason = reason
         hint = hint if hint is not None else (
             "The file has been left exactly as it is; `reg44 restore` puts back the newest good backup.")
+        self.hint = hint
         super().__init__(f"{self.path}: {reason}. {hint}".strip())
+
+    def __reduce__(self):  # pickled as made (a forked reader hands it back: ``fanout.ahead``)
+        return self.__class__, (self.path, self.reason, self.hint)
 
 
 class SchemaTooNewError(DataFileError):
@@ -41,6 +46,9 @@ class SchemaTooNewError(DataFileError):
 
     def __init__(self, path: Path, reason: str):
         super().__init__(path, reason, "Open it with that newer reg44; nothing was changed.")
+
+    def __reduce__(self):
+        return self.__class__, (self.path, self.reason)
 
 
 class LockedError(Exception):
@@ -272,6 +280,7 @@ class DataLock:
                 "Close it first; this copy can only read."
             ) from None
         self._fd = fd
+        _HELD.add(self)
         try:  # who holds it, for the message another copy shows; the lock itself is the flock
             os.ftruncate(fd, 0)
             os.write(fd, str(os.getpid()).encode())
@@ -282,6 +291,31 @@ class DataLock:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+        _HELD.discard(self)
+
+    def _drop_in_child(self) -> None:
+        """In a forked child: close this process's copy of the lock's descriptor, without unlocking (the
+        lock belongs to the open file, which the parent still has). A child that outlived a parent killed
+        mid-load kept the folder locked until it ended; and a child never writes."""
+        if self._fd is not None:
+            try:
+                os.close(self._fd)
+            except OSError:
+                pass
+            self._fd = None
+
+
+_HELD: weakref.WeakSet[DataLock] = weakref.WeakSet()  # locks held by this process
+
+
+def _drop_locks_in_child() -> None:
+    for lock in list(_HELD):
+        lock._drop_in_child()
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_locks_in_child)
 
 
 def _lock_fd(fd: int) -> None:
