@@ -220,3 +220,47 @@ def test_a_forked_process_never_holds_the_folder_lock(tmp_path):
         os.waitpid(child, 0)
         os.close(ready)
         os.close(tell)
+
+
+def _kills_itself_on_h5(context: dict, home_id: str) -> int:
+    if home_id == "h5":
+        os.kill(os.getpid(), 9)  # as the out-of-memory killer or a stray `kill -9` would
+    return 1
+
+
+def _data_file_error_on_h5(context: dict, home_id: str) -> int:
+    from visitor.storage.files import DataFileError
+
+    if home_id == "h5":  # e.g. an invalid settings.json, first read by the workers
+        raise DataFileError(Path("/data/settings.json"), "the settings are not valid")
+    return 1
+
+
+def _fan_out_in_a_child(job: str) -> subprocess.CompletedProcess:
+    """Run ``fanout.each`` in its own process, so a fan-out that waits forever fails the test, not the run."""
+    code = ("import sys, test_fanout\nfrom visitor import fanout\n"
+            f"try:\n    list(fanout.each(test_fanout.{job}, {{}}, test_fanout.HOMES))\n"
+            "except Exception as exc:\n    print(type(exc).__name__, exc)\n")
+    env = {**os.environ, "REG44_WORKERS": "2",
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
+                          check=False)
+
+
+def test_a_worker_that_dies_fails_the_fan_out_instead_of_leaving_it_waiting():
+    done = _fan_out_in_a_child("_kills_itself_on_h5")
+    assert done.stdout.startswith("WorkerLost a worker process ended unexpectedly"), done.stderr
+
+
+def test_an_error_that_cannot_cross_between_processes_is_raised_as_one_process_raises_it():
+    done = _fan_out_in_a_child("_data_file_error_on_h5")
+    assert done.stdout.strip() == ("DataFileError /data/settings.json: the settings are not valid. The file has been "
+                                   "left exactly as it is; `reg44 restore` puts back the newest good backup."), done.stderr
+
+
+@pytest.mark.parametrize("asked", ["0", "-1", "abc", "", "²", "2.5"])
+def test_a_worker_count_that_is_not_a_whole_number_of_one_or_more_means_the_default(monkeypatch, asked):
+    monkeypatch.delenv("REG44_WORKERS", raising=False)
+    default = fanout.workers()
+    monkeypatch.setenv("REG44_WORKERS", asked)
+    assert fanout.workers() == default

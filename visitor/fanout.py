@@ -10,6 +10,12 @@ what is stored does not depend on how many workers there were (``tests/test_fano
 Forking is used only where it is safe and worth it: on a platform that forks, from a process with no
 other threads (the app's threads would not survive a fork), for at least ``MIN_HOMES`` homes.
 ``REG44_WORKERS`` sets the number of workers (1: none).
+
+A home whose work fails in a worker is worked again here, so the error raised is the very one a single
+process raises (an exception does not always survive the trip between processes: a ``DataFileError``
+does not, and the pool then waited for ever). A worker that dies (killed, out of memory) fails the
+fan-out instead of leaving it waiting for that worker's answer. Workers ignore Ctrl+C: this process
+stops them.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -32,7 +39,7 @@ _JOB: tuple[Callable[[Any, str], Any], Any] | None = None  # set before the fork
 def workers() -> int:
     """How many worker processes a fan-out may use here (1: do the work in this process)."""
     asked = os.environ.get("REG44_WORKERS", "").strip()
-    if asked.isdigit() and int(asked) >= 1:
+    if asked.isdecimal() and int(asked) >= 1:  # (isdigit() is true of "²", which int() refuses)
         return min(int(asked), MAX_WORKERS)
     try:
         cores = len(os.sched_getaffinity(0))
@@ -116,13 +123,41 @@ def each(job: Callable[[Any, str], T], context: Any, home_ids: Iterable[str]) ->
         return
     _JOB = (job, context)
     try:
-        with multiprocessing.get_context("fork").Pool(min(count, len(ids)), _watch_parent, (os.getpid(),)) as pool:
-            yield from zip(ids, pool.imap(_run, ids, chunksize=1))
+        with multiprocessing.get_context("fork").Pool(min(count, len(ids)), _start_worker, (os.getpid(),)) as pool:
+            forked = multiprocessing.active_children()  # the pool's workers: none of them ends before the pool
+            answers = pool.imap(_run, ids, chunksize=1)
+            for home_id in ids:
+                done, result = _next(answers, forked)
+                yield home_id, result if done else job(context, home_id)  # its error, raised here
     finally:
         _JOB = None
 
 
-def _run(home_id: str) -> Any:
+class WorkerLost(ChildProcessError):
+    """A worker process ended before answering (killed, out of memory); nothing it did is used."""
+
+
+def _start_worker(parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole process group: the parent stops us
+    _watch_parent(parent)
+
+
+def _next(answers: Iterator[tuple[bool, Any]], forked: list) -> tuple[bool, Any]:
+    """The next answer, waited for only while every worker is still running."""
+    while True:
+        try:
+            return answers.next(timeout=0.25)  # type: ignore[attr-defined]
+        except multiprocessing.TimeoutError:
+            if any(worker.exitcode is not None for worker in forked):
+                raise WorkerLost("a worker process ended unexpectedly (was it killed?); nothing was changed") \
+                    from None
+
+
+def _run(home_id: str) -> tuple[bool, Any]:
+    """(True, the job's result), or (False, None) when it failed: the parent then works that home itself."""
     assert _JOB is not None, "set before the workers were forked"
     job, context = _JOB
-    return job(context, home_id)
+    try:
+        return True, job(context, home_id)
+    except Exception:  # noqa: BLE001 - whatever it was, the parent raises it again itself
+        return False, None
