@@ -175,7 +175,8 @@ def test_workers_end_when_the_load_that_forked_them_is_killed(tmp_path):
         from visitor import fanout
 
         def job(context, home_id):
-            print(os.getpid(), flush=True)
+            sys.stdout.write(f"{os.getpid()}\\n")  # one write (even unbuffered): two workers never interleave
+            sys.stdout.flush()
             time.sleep(60)
 
         for _ in fanout.each(job, None, [f"h{n}" for n in range(10)]):
@@ -228,11 +229,16 @@ def _kills_itself_on_h5(context: dict, home_id: str) -> int:
     return 1
 
 
-def _data_file_error_on_h5(context: dict, home_id: str) -> int:
-    from visitor.storage.files import DataFileError
+class _NamedError(Exception):
+    """An error whose ``__init__`` takes other arguments than its message: unpickling it fails."""
 
-    if home_id == "h5":  # e.g. an invalid settings.json, first read by the workers
-        raise DataFileError(Path("/data/settings.json"), "the settings are not valid")
+    def __init__(self, home_id: str, why: str):
+        super().__init__(f"{home_id}: {why}")
+
+
+def _unpicklable_error_on_h5(context: dict, home_id: str) -> int:
+    if home_id == "h5":
+        raise _NamedError(home_id, "its visits cannot be replayed")
     return 1
 
 
@@ -253,9 +259,8 @@ def test_a_worker_that_dies_fails_the_fan_out_instead_of_leaving_it_waiting():
 
 
 def test_an_error_that_cannot_cross_between_processes_is_raised_as_one_process_raises_it():
-    done = _fan_out_in_a_child("_data_file_error_on_h5")
-    assert done.stdout.strip() == ("DataFileError /data/settings.json: the settings are not valid. The file has been "
-                                   "left exactly as it is; `reg44 restore` puts back the newest good backup."), done.stderr
+    done = _fan_out_in_a_child("_unpicklable_error_on_h5")
+    assert done.stdout.strip() == "_NamedError h5: its visits cannot be replayed", done.stderr
 
 
 @pytest.mark.parametrize("asked", ["0", "-1", "abc", "", "²", "2.5"])
@@ -264,3 +269,15 @@ def test_a_worker_count_that_is_not_a_whole_number_of_one_or_more_means_the_defa
     default = fanout.workers()
     monkeypatch.setenv("REG44_WORKERS", asked)
     assert fanout.workers() == default
+
+
+def _dies_after_one():
+    yield 1
+    os.kill(os.getpid(), 9)
+    yield 2
+
+
+def test_a_reader_that_dies_fails_with_a_one_line_error_not_a_traceback(monkeypatch):
+    monkeypatch.setenv("REG44_WORKERS", "2")
+    with pytest.raises(ChildProcessError, match="ended unexpectedly"):
+        list(fanout.ahead(_dies_after_one()))

@@ -36,6 +36,10 @@ T = TypeVar("T")
 _JOB: tuple[Callable[[Any, str], Any], Any] | None = None  # set before the fork; the workers inherit it
 
 
+class WorkerLost(ChildProcessError):
+    """A worker process ended before answering (killed, out of memory); nothing it did is used."""
+
+
 def workers() -> int:
     """How many worker processes a fan-out may use here (1: do the work in this process)."""
     asked = os.environ.get("REG44_WORKERS", "").strip()
@@ -73,7 +77,8 @@ def ahead(items: Iterator[T]) -> Iterator[T]:
             try:
                 kind, value = receive.recv()
             except EOFError:
-                raise RuntimeError("the process reading ahead ended without a word") from None
+                raise WorkerLost("the process reading ahead ended unexpectedly (was it killed?); nothing was changed") \
+                    from None
             if kind == "end":
                 return
             if kind == "error":
@@ -131,10 +136,6 @@ def each(job: Callable[[Any, str], T], context: Any, home_ids: Iterable[str]) ->
                 yield home_id, result if done else job(context, home_id)  # its error, raised here
     finally:
         _JOB = None
-
-
-class WorkerLost(ChildProcessError):
-    """A worker process ended before answering (killed, out of memory); nothing it did is used."""
 
 
 def _start_worker(parent: int) -> None:
