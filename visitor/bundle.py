@@ -534,7 +534,7 @@ def _plans(loader: _Loader, homes: Iterator[object]) -> Iterator[dict]:
     forked process that reads and checks the next home while this one writes the last (``fanout.ahead``).
     The checks read only the folder as it was and the homes before in the bundle, which the reader has."""
     entries = enumerate(homes)
-    for index, entry in itertools.islice(entries, fanout.MIN_HOMES):
+    for index, entry in itertools.islice(entries, fanout.MIN_HOMES + 1):  # a reader only if more may follow
         yield loader.home(index, entry)
     yield from fanout.ahead(loader.home(index, entry) for index, entry in entries)
 

@@ -67,6 +67,11 @@ def ahead(items: Iterator[T]) -> Iterator[T]:
     if not _may_fork():
         yield from items
         return
+    try:
+        first = next(items)  # none left: no reader (nor a child that held a copy of the lock for a moment)
+    except StopIteration:
+        return
+    yield first
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_produce, args=(items, send, os.getpid()), daemon=True)
