@@ -253,7 +253,7 @@ class VisitScreen(Screen):
         else:
             super().scroll_to_center(widget, *args, **kw)
 
-    def reveal(self, widget: Widget, retries: int = 2) -> None:
+    def reveal(self, widget: Widget, retries: int = 4) -> None:
         """Scroll the form so the focused field and its question are both in view: the first field of a
         section shows the section's top; otherwise its whole question box at the top of the view, or from
         the question down as far as the field."""
@@ -279,8 +279,8 @@ class VisitScreen(Screen):
         form.scroll_to(y=target, animate=False, immediate=True)
         if retries:
             # Regions are those of the last redraw while the scroll has already moved: another reveal before the
-            # redraw would add the scroll twice. Look again once, after the redraw (a section just mounted may
-            # not have its final layout yet either).
+            # redraw would add the scroll twice. Look again after the redraw, a few times while it is still not in
+            # view (a section just mounted may not have its final layout yet on a busy machine).
             self._reveal_waiting = True
             self.call_after_refresh(self._reveal_again, retries - 1)
 
