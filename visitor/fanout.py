@@ -20,9 +20,7 @@ stops them.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import pickle
 import signal
 import threading
 import time
@@ -53,6 +51,8 @@ def workers() -> int:
 
 
 def _may_fork() -> bool:
+    import multiprocessing  # here, not at the top: the app imports this module and never forks
+
     return workers() >= 2 and threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -72,6 +72,8 @@ def ahead(items: Iterator[T]) -> Iterator[T]:
     except StopIteration:
         return
     yield first
+    import multiprocessing
+
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_produce, args=(items, send, os.getpid()), daemon=True)
@@ -114,6 +116,8 @@ def _produce(items: Iterator[Any], send: Any, parent: int) -> None:
         send.send(("end", None))
     except BaseException as exc:  # raised in the parent instead, as it was (or as near as pickling allows)
         try:
+            import pickle
+
             pickle.loads(pickle.dumps(exc))
         except Exception:
             exc = RuntimeError(f"{type(exc).__name__}: {exc}")
@@ -133,6 +137,8 @@ def each(job: Callable[[Any, str], T], context: Any, home_ids: Iterable[str]) ->
         return
     _JOB = (job, context)
     try:
+        import multiprocessing
+
         with multiprocessing.get_context("fork").Pool(min(count, len(ids)), _start_worker, (os.getpid(),)) as pool:
             forked = multiprocessing.active_children()  # the pool's workers: none of them ends before the pool
             answers = pool.imap(_run, ids, chunksize=1)
@@ -150,6 +156,8 @@ def _start_worker(parent: int) -> None:
 
 def _next(answers: Iterator[tuple[bool, Any]], forked: list) -> tuple[bool, Any]:
     """The next answer, waited for only while every worker is still running."""
+    import multiprocessing
+
     while True:
         try:
             return answers.next(timeout=0.25)  # type: ignore[attr-defined]

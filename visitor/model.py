@@ -153,13 +153,16 @@ def texts_within(values: Iterable, limit: int, *, nul: bool = True) -> bool:
     return True
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode's control characters (category Cc), exactly
+
+
 def clean_line(value: object, what: str, *, required: bool = False, limit: int = 200) -> str:
     """A name or label shown on one line: as ``clean_text``, trimmed, and refused if it holds control characters
     (a new line would break a listing; an escape sequence would drive the terminal it is printed on)."""
     raw = value if isinstance(value, str) else ""
     text = clean_text(value, what, required=required, limit=limit).strip()
     # Checked on what was typed too: clean_text drops NUL, and a name is refused rather than silently changed.
-    if any(unicodedata.category(ch) == "Cc" for ch in text) or "\x00" in raw:
+    if _CONTROL.search(text) or "\x00" in raw:
         raise ValidationError(f"The {what} cannot contain control characters (new lines, tabs or escapes).")
     return text
 

@@ -106,6 +106,7 @@ class DashboardScreen(Screen):
         except DataFileError as exc:  # a home's file is broken: the cached figures, and that home named
             problems.append(exc)
             summaries = app.store.summaries()
+        self._drafted = app.store.draft_names()
         rows = [(home.id, self._row(home, summaries.get(home.id), rule, problems)) for home in homes]
         for home_id in sorted(self.suspects):  # found broken when opened; still broken?
             if (problem := self._unreadable(home_id)) is None:
@@ -158,7 +159,8 @@ class DashboardScreen(Screen):
             report = "sent" if summary["report_sent"] else workflow.report_label(summary["last_visit"], rule, app.today,
                                                                                       summary.get("sent", ""))
         try:  # 'shared' once the draft went to the provider for factual accuracy
-            draft = ("shared" if summary.get("state") == "shared" else "yes") if app.store.has_draft(home.id) else ""
+            drafted = f"{home.id}.json" in getattr(self, "_drafted", ()) and app.store.has_draft(home.id)
+            draft = ("shared" if summary.get("state") == "shared" else "yes") if drafted else ""
         except DataFileError as exc:
             draft = "BROKEN"
             note(exc)
