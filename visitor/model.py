@@ -8,6 +8,7 @@ dict, because the store, the bundle and the reports all speak dicts. Validation 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 import secrets
 import unicodedata
 from collections.abc import Iterable
@@ -100,13 +101,22 @@ def parse_date(value: object, what: str = "date") -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-                raise ValidationError(f"The {what} {_show(value)} does not exist: check the day and the month.") \
-                    from None
+        found = _iso_date(value) if len(value) <= 40 else None  # (a long text is no date, and never kept)
+        if found is not None:
+            return found
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            raise ValidationError(f"The {what} {_show(value)} does not exist: check the day and the month.")
     raise ValidationError(f"The {what} must be a date written as YYYY-MM-DD (got {_show(value)}).")
+
+
+@lru_cache(maxsize=16384)
+def _iso_date(text: str) -> date | None:
+    """The date an ISO text names, or None (cached: a replay reads the same few hundred dates thousands of
+    times, and a date is immutable)."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
 
 
 def optional_date(value: object, what: str) -> date | None:
