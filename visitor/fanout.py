@@ -114,12 +114,12 @@ def _produce(items: Iterator[Any], send: Any, parent: int) -> None:
         for item in items:
             send.send(("item", item))
         send.send(("end", None))
-    except BaseException as exc:  # raised in the parent instead, as it was (or as near as pickling allows)
+    except BaseException as exc:  # noqa: BLE001 - raised in the parent instead, as it was (or as near as pickling allows)
         try:
             import pickle
 
             pickle.loads(pickle.dumps(exc))
-        except Exception:
+        except Exception:  # noqa: BLE001 - any failure to make the trip: sent as its type and message
             exc = RuntimeError(f"{type(exc).__name__}: {exc}")
         send.send(("error", exc))
 

@@ -17,7 +17,13 @@ import shutil
 import time
 from pathlib import Path
 
-from visitor.storage.files import atomic_write, fsync_dir, fsync_file, refuse_special, write_new
+from visitor.storage.files import (
+    atomic_write,
+    fsync_dir,
+    fsync_file,
+    refuse_special,
+    write_new,
+)
 from visitor.storage.paths import inner_dir, inside, no_linked_folders, relative_inside
 
 FOLDER = ".journal"
