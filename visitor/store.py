@@ -299,6 +299,11 @@ class Store:
         return None
 
     @staticmethod
+    def _parse_staged(tx: _Transaction, path: Path) -> dict:
+        assert tx.staging is not None
+        return parse_tables(tx.staging.staged_bytes(path) or b"{}", path)
+
+    @staticmethod
     def _reread(tx: _Transaction, path: Path) -> dict:
         """A spilled file's tables, parsed from its staged bytes once while it stays among the last read.
 
@@ -306,8 +311,7 @@ class Store:
         copy (as it would take over the tables it had before spilling them); ``spill`` forgets them."""
         tables = tx.reread.get(path)
         if tables is None:
-            assert tx.staging is not None
-            tables = tx.reread[path] = parse_tables(tx.staging.staged_bytes(path) or b"{}", path)
+            tables = tx.reread[path] = Store._parse_staged(tx, path)
             while len(tx.reread) > REREAD_FILES:
                 tx.reread.popitem(last=False)
         tx.reread.move_to_end(path)
@@ -329,7 +333,7 @@ class Store:
             tx.shallow.discard(path)
         if path not in tx.tables:
             if path in tx.spilled and tx.staging is not None:
-                tables = tx.reread.pop(path, None) or parse_tables(tx.staging.staged_bytes(path) or b"{}", path)
+                tables = tx.reread.pop(path, None) or self._parse_staged(tx, path)
                 tx.spilled.discard(path)
             else:
                 tables = codec.copy(self._tables(path))
@@ -407,10 +411,8 @@ class Store:
         tx.staging = tx.staging or journal.Staging(self.root)
         tx.staging.stage(path, data, sync=False)  # a load stages most homes twice: synced once, at the commit
         tx.staging.stage(self.outline_path(home_id), outline_data, sync=False)
-        tx.tables.pop(path, None)
-        tx.shallow.discard(path)
+        self.release_home_file(home_id)
         tx.spilled.add(path)
-        tx.reread.pop(path, None)
 
     def _rows(self, path: Path, table: str) -> list[dict]:
         return list(self._tables(path).get(table, {}).values())

@@ -211,8 +211,8 @@ def refresh_homes(store: Store, home_ids: list[str], pooled: list[str] | None = 
         for home_id, done in fanout.each(_refreshed, (store, rows), home_ids):
             if done.home_file is not None:  # staged as written, so memory stays flat however many homes
                 store.stage_home_file(home_id, *done.home_file)
-            if done.changed is not None and done.row is not None:
-                store.save_peer_row(home_id, done.row)
+            if done.changed is not None and (row := rows[home_id]) is not None:  # (changed: it has a row)
+                store.save_peer_row(home_id, row)
             store.save_summary(home_id, done.summary)
         refresh_peers(store, changed, done=set(home_ids))
 
@@ -223,7 +223,6 @@ class _Refreshed:
 
     summary: dict
     changed: str | None  # the first date its figures as a peer changed
-    row: dict | None
     home_file: tuple[bytes, bytes] | None  # the home file and its outline (None: unchanged)
 
 
@@ -231,36 +230,22 @@ def _refreshed(job: tuple[Store, dict[str, dict | None]], home_id: str) -> _Refr
     """``_refresh`` of one home, returning the bytes it would write: whatever it changes in a worker's copy
     of the transaction is lost with the worker, and the parent stages these bytes instead."""
     store, rows = job
-    row = rows.get(home_id)
-    summary, changed = _refresh(store, home_id, _Worked(_replayed(store, home_id), row))
+    summary, changed = _refresh(store, home_id, rows)
     written = store.home_file(home_id)
     store.release_home_file(home_id)  # staged from these bytes next, by the parent
-    return _Refreshed(summary, changed, row, written)
+    return _Refreshed(summary, changed, written)
 
 
-def _replayed(store: Store, home_id: str) -> list[dict] | None:
-    """A home's replayed flags (None: it has no visits), for ``_refresh``."""
-    return flags_as_of(store, home_id) if store.visits(home_id) else None
-
-
-@dataclass
-class _Worked:
-    """What ``refresh_homes`` worked out for a home before writing it (None: the home has no visits)."""
-
-    replayed: list[dict] | None  # its flags replayed from its first visit
-    row: dict | None  # its figures as a peer
-
-
-def _refresh(store: Store, home_id: str, worked: _Worked | None = None) -> tuple[dict, str | None]:
-    """One home's flags, figures as a peer and summary: (summary, first date its figures changed)."""
+def _refresh(store: Store, home_id: str, rows: dict[str, dict | None] | None = None) -> tuple[dict, str | None]:
+    """One home's flags, figures as a peer and summary: (summary, first date its figures changed).
+    ``rows``: figures as a peer already worked out from the visits as they stand."""
     stored = store.flags(home_id)
     changed: str | None = None
     with store.transaction():
-        replayed = worked.replayed if worked else _replayed(store, home_id)
-        if replayed is not None:
-            stored = _consideration_merge(store, home_id, stored, replayed)
+        if store.visits(home_id):
+            stored = _consideration_merge(store, home_id, stored, flags_as_of(store, home_id))
             store.save_flags(home_id, stored)
-            row = worked.row if worked else peer_row(store, home_id)
+            row = rows[home_id] if rows and home_id in rows else peer_row(store, home_id)
             if row is not None:
                 changed = first_change(store.peer_rows().get(home_id), row)
                 if changed is not None:

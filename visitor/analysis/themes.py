@@ -73,9 +73,7 @@ def theme_for(flag: dict | Flag, sections: dict[str, str] | None = None) -> str:
 
 def merge(findings: list[Flag], sections: dict[str, str] | None = None) -> list[Flag]:
     """One flag per fact: findings about the same measure from the rules in ``MERGED_RULES`` are joined.
-
-    Run at every visit of a replay, so a finding alone in its group (most are) takes a short path that
-    builds the very flag the general one would."""
+    Run at every visit of a replay: a finding alone in its group (most are) skips the joining."""
     groups: dict[str, list[Flag]] = {}
     for finding in findings:
         key = finding.metric if finding.metric and finding.rule in RULE_ORDER else finding.key
@@ -90,32 +88,36 @@ def merge(findings: list[Flag], sections: dict[str, str] | None = None) -> list[
             group.append(finding)
     merged = []
     for key, group in groups.items():
-        if len(group) == 1 and key != "no_advocate":  # (its title counts the children it names)
-            first = group[0]
-            flag = Flag(key, first.rule, first.title, first.evidence, first.severity, sorted(set(first.visits)),
-                        first.metric, list(dict.fromkeys(first.children)), rules=[first.rule])
-            flag.theme = _theme(key, first.metric, sections.get(first.metric or "", "") if sections else "")
-            merged.append(flag)
-            continue
-        group = sorted(group, key=lambda f: RULE_ORDER.get(f.rule, 99))
+        alone = len(group) == 1
+        if not alone:
+            group.sort(key=lambda f: RULE_ORDER.get(f.rule, 99))
         first = group[0]
-        rules = list(dict.fromkeys(f.rule for f in group))
-        title = first.title
-        extra = [PHRASES[r] for r in rules[1:] if r in PHRASES]
-        if extra and first.rule in PHRASES:
-            title = f"{title}; also {', '.join(extra)}"
-        elif key == "not_seen_alone":
-            title = "Children not seen alone, some at successive visits"
-        elif key == "no_advocate" and len(named := {c for f in group for c in f.children}) > 1:
-            title = f"{len(named)} non-verbal children with no advocate"
-        visits = sorted({v for f in group for v in f.visits})
-        children = list(dict.fromkeys(c for f in group for c in f.children))
-        flag = Flag(key, first.rule, title, " ".join(f.evidence for f in group),
-                    HIGH if any(f.severity == HIGH for f in group) else first.severity, visits, first.metric,
-                    children, rules=rules)
+        rules = [first.rule] if alone else list(dict.fromkeys(f.rule for f in group))
+        if alone:
+            evidence, severity, visits, children = first.evidence, first.severity, first.visits, first.children
+        else:
+            evidence = " ".join(f.evidence for f in group)
+            severity = HIGH if any(f.severity == HIGH for f in group) else first.severity
+            visits = [v for f in group for v in f.visits]
+            children = [c for f in group for c in f.children]
+        flag = Flag(key, first.rule, _title(key, group, rules), evidence, severity, sorted(set(visits)), first.metric,
+                    list(dict.fromkeys(children)), rules=rules)
         flag.theme = _theme(key, first.metric, sections.get(first.metric or "", "") if sections else "")
         merged.append(flag)
     return merged
+
+
+def _title(key: str, group: list[Flag], rules: list[str]) -> str:
+    """The merged flag's title: the first finding's, with the other rules' phrases, or the group's own."""
+    first = group[0]
+    extra = [PHRASES[r] for r in rules[1:] if r in PHRASES]
+    if extra and first.rule in PHRASES:
+        return f"{first.title}; also {', '.join(extra)}"
+    if key == "not_seen_alone" and len(group) > 1:
+        return "Children not seen alone, some at successive visits"
+    if key == "no_advocate" and len(named := {c for f in group for c in f.children}) > 1:
+        return f"{len(named)} non-verbal children with no advocate"
+    return first.title
 
 
 @lru_cache(maxsize=1024)

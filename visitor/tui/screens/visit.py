@@ -78,11 +78,8 @@ class VisitScreen(Screen):
         Binding("ctrl+d", "discard", "Discard draft", id="visit.discard", priority=True, show=False,
                 tooltip="Throw away this draft visit (asks first)"),
         Binding("escape", "leave", "Back", id="visit.back", tooltip="Back (the draft is already saved)"),
-        # Handled as soon as it arrives, before any key typed after it is sent to a field: otherwise
-        # Textual moves focus only once the Tab has passed up from the field, too late for the next key.
-        Binding("tab", "app.focus_next", "Next field", id="visit.next_field", show=False, priority=True),
-        Binding("shift+tab", "app.focus_previous", "Previous field", id="visit.previous_field", show=False,
-                priority=True),
+        # Tab and Shift+Tab: the app's own priority bindings (handled as they arrive), which call this
+        # screen's focus_next / focus_previous.
     ]
 
     def __init__(self, visit: dict) -> None:
