@@ -513,11 +513,19 @@ def test_fast_evaluation_meets_its_targets():
 
     figures = evaluate.evaluate([11], per_kind=6)
     assert not misses(figures), misses(figures)
+    assert figures["missed"] == []
+    for kind, f in figures["scenarios"].items():  # the size bands split the same homes
+        assert sum(b["homes"][kind] for b in figures["by_size"].values()) == f["homes"]
+        assert sum(b["within_target"][kind] for b in figures["by_size"].values()) == f["within_target"]
+    assert sum(b["healthy_home_years"] for b in figures["by_size"].values()) == \
+        pytest.approx(figures["healthy_home_years"], abs=0.2)
     assert figures["false_flags_per_home_year"] <= evaluate.MAX_FALSE_PER_YEAR
     assert figures["targets_met"]
     blunt = Thresholds(reference_alpha=1e-4, combined_alpha=1e-4, cusum_alpha=1e-4)
     concerning = tuple(k for k in scenarios.KINDS if k != "healthy")
-    assert misses(evaluate.evaluate([11], 6, blunt, concerning)), "a blunter engine must miss homes"
+    blunted = evaluate.evaluate([11], 6, blunt, concerning)
+    assert misses(blunted), "a blunter engine must miss homes"
+    assert len(blunted["missed"]) == sum(misses(blunted).values())  # each miss named
     loose = Thresholds(reference_alpha=0.02, combined_alpha=0.02, cusum_alpha=0.02)
     assert evaluate.evaluate([11], 6, loose, ("healthy",))["false_flags_per_home_year"] > \
         evaluate.MAX_FALSE_PER_YEAR, "a noisier engine must raise too many false flags"

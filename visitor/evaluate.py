@@ -20,9 +20,18 @@ from visitor import scenarios, trends
 from visitor.analysis import history, stats
 from visitor.analysis.references import build as build_references
 from visitor.checklist import load_shipped
+from visitor.model import children_on
 
 MAX_DELAY = 2
 MAX_FALSE_PER_YEAR = 1.0
+BANDS = ((0, 3, "3 or fewer"), (4, 9, "4–9"), (10, 10**6, "10 or more"))  # fewest children resident
+
+
+def size_band(home: scenarios.ScenarioHome, start: int = 0, stop: int | None = None) -> str:
+    """The band of the fewest children resident at visits ``start``..``stop`` (all by default): the counts
+    a test can read, and so what it can see, shrink with the children there."""
+    fewest = min(len(children_on(home.children, v["date"])) for v in home.visits[start:stop])
+    return next(label for low, high, label in BANDS if low <= fewest <= high)
 
 
 def replay_home(home: scenarios.ScenarioHome, checklist, thresholds) -> dict:
@@ -73,6 +82,10 @@ def evaluate(seeds: list[int], per_kind: int = 12, thresholds=None, kinds: tuple
     delays: dict[str, list[int | None]] = {k: [] for k in kinds if k != "healthy"}
     best: dict[str, int] = {k: 0 for k in delays}  # caught in time by the best test there could be
     false_flags = enquiries = years = 0.0
+    missed: list[str] = []  # concerning homes not flagged in time: "seed 2 slow_rise-2 (3 children)"
+    # By the fewest children resident (concerning homes: in the visits that count for the target).
+    bands: dict[str, dict] = {label: {"concerning": {k: [0, 0, 0] for k in delays}, "false_flags": 0.0,
+                                      "years": 0.0} for _, _, label in BANDS}
     for seed in seeds:
         for home in (h for h in scenarios.generate(seed, per_kind) if h.kind in kinds):
             result = replay_home(home, checklist, thresholds)
@@ -80,10 +93,23 @@ def evaluate(seeds: list[int], per_kind: int = 12, thresholds=None, kinds: tuple
                 false_flags += result["statistical"]
                 enquiries += result["enquiry"]
                 years += home.years
+                band = bands[size_band(home)]
+                band["false_flags"] += result["statistical"]
+                band["years"] += home.years
             else:
-                best[home.kind] += ceiling(home, thresholds.reference_alpha)[0]
+                caught = ceiling(home, thresholds.reference_alpha)[0]
+                best[home.kind] += caught
                 found = result["detected"]
                 delays[home.kind].append(None if found is None else found - home.onset)
+                assert home.onset is not None  # every concerning home has one
+                band_label = size_band(home, home.onset, home.onset + MAX_DELAY + 1)
+                tally = bands[band_label]["concerning"][home.kind]
+                in_time = found is not None and found - home.onset <= MAX_DELAY
+                if not in_time:
+                    missed.append(f"seed {seed} {home.id} ({band_label} children)")
+                tally[0] += in_time
+                tally[1] += 1
+                tally[2] += caught
     per_kind_figures = {}
     for kind, found in delays.items():
         hits = [d for d in found if d is not None]
@@ -97,7 +123,14 @@ def evaluate(seeds: list[int], per_kind: int = 12, thresholds=None, kinds: tuple
     met = all(f["within_target"] == f["homes"] for f in per_kind_figures.values()) and false_rate <= MAX_FALSE_PER_YEAR
     return {"seeds": seeds, "homes_per_kind": per_kind, "scenarios": per_kind_figures,
             "healthy_home_years": round(years, 1), "false_flags_per_home_year": round(false_rate, 3),
-            "enquiry_flags_per_home_year": round(enquiries / years if years else 0.0, 3), "targets_met": met}
+            "enquiry_flags_per_home_year": round(enquiries / years if years else 0.0, 3), "targets_met": met,
+            "missed": missed, "by_size": {label: {"within_target": {k: v[0] for k, v in band["concerning"].items()},
+                                "homes": {k: v[1] for k, v in band["concerning"].items()},
+                                "ceiling": {k: v[2] for k, v in band["concerning"].items()},
+                                "healthy_home_years": round(band["years"], 1),
+                                "false_flags_per_home_year": round(band["false_flags"] / band["years"], 3)
+                                if band["years"] else None}
+                        for label, band in bands.items()}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,6 +145,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{kind:12} {f['homes']:>5} {f['detected']:>7} {f['within_target']:>9} "
               f"{'–' if f['median_delay'] is None else f['median_delay']:>6} "
               f"{'–' if f['max_delay'] is None else f['max_delay']:>4} {f['ceiling']:>7}")
+    print("by the fewest children resident (concerning: within target/homes, ceiling in brackets):")
+    for label, band in figures["by_size"].items():
+        kinds = "  ".join(f"{kind} {band['within_target'][kind]}/{band['homes'][kind]} ({band['ceiling'][kind]})"
+                          for kind in band["homes"])
+        rate = band["false_flags_per_home_year"]
+        print(f"  {label:10} {kinds}  healthy: {'–' if rate is None else rate} false flags per home-year")
+    if figures["missed"]:
+        print("not flagged within target: " + "; ".join(figures["missed"]))
     print(f"healthy: {figures['false_flags_per_home_year']} false flags per home-year over "
           f"{figures['healthy_home_years']} home-years; single-event enquiry flags "
           f"{figures['enquiry_flags_per_home_year']} per home-year")
