@@ -1,4 +1,5 @@
 import json
+import re
 
 from conftest import run_cli
 
@@ -92,3 +93,18 @@ def test_demo_needs_force_beside_other_data(data_dir):
     assert r.returncode == 0, r.stderr
     names = [h["name"] for h in json.loads(run_cli("homes", "--json", data=data_dir).stdout)]
     assert "My Own Home" in names and "Oak House" in names
+
+
+def test_homes_lists_each_homes_open_themes_most_severe_first(data_dir):
+    """The dashboard's Themes column in the CLI's list: the drifting demo home names its most severe theme
+    and counts the rest; a quiet home shows none. The JSON keeps the whole line."""
+    run_cli("demo", data=data_dir)
+    r = run_cli("homes", data=data_dir)
+    header, *rows = r.stdout.splitlines()
+    assert header.split()[-1] == "Themes"
+    oak = next(row for row in rows if row.startswith("oak-house"))
+    assert re.search(r"restraint ▲ .*\+\d+$", oak.rstrip()), oak
+    assert next(row for row in rows if row.startswith("willow-lodge")).rstrip().endswith(" 0")
+    listed = {h["id"]: h for h in json.loads(run_cli("homes", "--json", data=data_dir).stdout)}
+    assert "themes_cell" not in listed["oak-house"]
+    assert listed["oak-house"]["themes"].startswith("restraint ▲") and len(listed["oak-house"]["themes"].split(" ▲")) > 3

@@ -13,6 +13,7 @@ from rich.text import Text
 from visitor.tui.widgets.key_line import KeyLine
 from visitor.tui.widgets.homes_table import Column, HomesTable
 from visitor import workflow
+from visitor.analysis.themes import short_list
 from visitor.model import ValidationError
 from visitor.storage import DataFileError
 
@@ -31,17 +32,7 @@ THEMES_WIDTH = next(c.width for c in COLUMNS if c.key == "themes")
 
 def themes_cell(themes: list[dict], width: int = THEMES_WIDTH) -> str:
     """The open themes, most severe first, as many as fit: 'restraint ▲ voice ▲ +3' (▲ = high severity)."""
-    words = [t["short"] + (" ▲" if t["severity"] == "high" else "") for t in themes]
-    shown: list[str] = []
-    for n, word in enumerate(words):
-        rest = len(words) - n - 1
-        candidate = " ".join(shown + [word] + ([f"+{rest}"] if rest else []))
-        if len(candidate) > width and not shown and len(tight := f"{word}+{rest}") <= width:
-            return tight  # the most severe theme is named even when its "+N" must sit close: 'restraint ▲+7'
-        if len(candidate) > width:
-            return " ".join(shown + [f"+{len(words) - n}"])
-        shown.append(word)
-    return " ".join(shown)
+    return short_list(themes, width)
 
 
 class DashboardScreen(Screen):
