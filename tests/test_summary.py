@@ -121,3 +121,43 @@ def test_a_recommendation_still_not_considered_is_counted_late_to_the_end_of_the
     flag = next(f for f in summary.summary_data(store, "test-home", 1, end=end).flags
                 if f["key"] == stored["key"])
     assert "23 days later" in flag["evidence"] and "93 days" not in flag["evidence"]
+
+
+def section_paragraphs(d, heading: str) -> list:
+    """The paragraphs under a Heading 1, up to the next one (tables are not paragraphs)."""
+    found, inside = [], False
+    for p in d.paragraphs:
+        if p.style.name == "Heading 1":
+            inside = p.text == heading
+        elif inside:
+            found.append(p)
+    return found
+
+
+def test_summary_themes_are_grouped_most_severe_first_with_their_evidence(demo_store, tmp_path):
+    [path] = summary.export_summary(demo_store, "oak-house", 6, kind="provider", out_dir=tmp_path)
+    lines = section_paragraphs(docx.Document(path), "Themes of concern")
+    heads = [p.text for p in lines if p.style.name != "List Bullet" and p.text.strip()]
+    assert heads and all(" (high): " in h or " (medium): " in h for h in heads), heads
+    severities = [h.split(" (")[1].split(")")[0] for h in heads]
+    assert severities == sorted(severities, key=lambda s: s != "high"), "high themes come before medium ones"
+    restraint = next(n for n, p in enumerate(lines) if p.text.startswith("Restraint and restrictive practice (high)"))
+    evidence = []
+    for p in lines[restraint + 1:]:
+        if p.style.name != "List Bullet":
+            break
+        evidence.append(p.text)
+    assert any(e.startswith("Restraints above the reference rate") and "expected" in e for e in evidence)
+    assert sum(e.startswith("Whistleblowing concern (raised") for p in lines for e in [p.text]) == 2, \
+        "the same flag resolved at two visits is told twice, once for each"
+
+
+def test_summary_for_a_placing_authority_leaves_out_patterns_about_other_children_only(demo_store, tmp_path):
+    """At Oak House the "no advocate" pattern names two children (AB, JK), neither placed by Westford: its
+    copy must not tell Westford about them, even as "another child" — only that such a pattern exists."""
+    [path] = summary.export_summary(demo_store, "oak-house", 6, kind="placing-authority",
+                                    authority="Westford City Council", out_dir=tmp_path)
+    text = "\n".join(p.text for p in section_paragraphs(docx.Document(path), "Themes of concern"))
+    assert "no independent advocate" not in text and "non-verbal children with no advocate" not in text
+    assert "1 pattern about other children at the home is not set out in this copy." in text
+    assert "EF was not seen alone" in text, "a pattern that names Westford's own child stays"

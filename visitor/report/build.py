@@ -23,6 +23,7 @@ from docx.shared import Cm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
 from visitor import trends
+from visitor.analysis import themes
 from visitor.checklist import Checklist
 from visitor.model import RECORD_TYPES, Child, Home, standard_of, standard_title
 from visitor.report import chart, template
@@ -387,18 +388,29 @@ def _patterns(w: Writer, data: ReportData, audience: Audience) -> None:
            "into themes, most severe first.")
     if not data.patterns:
         w.para("No patterns of concern are open.")
-    about_others = [f for f in data.patterns
-                    if f.get("children") and not any(audience.identifies(c) for c in f["children"])]
-    shown = [f for f in data.patterns if f not in about_others]
-    by_key = {f["key"]: f for f in shown}
-    for theme in trends.themes_of(shown):
+
+    def status(flag: dict) -> str:
+        raised = flag.get("raised_on", data.visit["date"])
+        return "" if raised >= data.visit["date"] else f" (raised {_day(raised)}, still open)"
+
+    write_themes(w, [f for f in data.patterns if not f.get("resolved")], audience, status)
+
+
+def write_themes(w: Writer, flags: list[dict], audience: Audience, status) -> None:
+    """Flags grouped into themes, most severe first: each theme's line, then every flag's evidence, with
+    ``status(flag)`` after its title. Flags about other children only are left out of a placing
+    authority's copy and counted. Flags may share a key (the same event flagged and resolved at two
+    visits), so each goes to ``themes.group`` under its key and position: ordered as by key, told once each."""
+    about_others = [f for f in flags if f.get("children") and not any(audience.identifies(c) for c in f["children"])]
+    shown = [f for f in flags if f not in about_others]
+    tagged = [{**f, "theme": themes.theme_for(f), "key": f"{f['key']}\x00{n}"} for n, f in enumerate(shown)]
+    for theme in themes.group(tagged):
         severity = "high" if theme["severity"] == "high" else "medium"
         w.para(trends.render(theme["summary"], audience.child_label), bold_prefix=f"{theme['label']} ({severity}): ")
         for key in theme["flags"]:
-            flag = by_key[key]
-            status = "" if flag.get("raised_on", data.visit["date"]) >= data.visit["date"] else \
-                f" (raised {_day(flag['raised_on'])}, still open)"
-            w.bullet(trends.render(flag["evidence"], audience.child_label), bold_prefix=f"{flag['title']}{status}: ")
+            flag = shown[int(key.rsplit("\x00", 1)[1])]
+            w.bullet(trends.render(flag.get("evidence", ""), audience.child_label),
+                     bold_prefix=f"{flag['title']}{status(flag)}: ")
     if about_others:
         w.para(f"{_count(len(about_others), 'pattern')} about other children at the home "
                f"{'is' if len(about_others) == 1 else 'are'} not set out in this copy.")

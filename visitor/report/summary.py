@@ -237,7 +237,7 @@ def build_summary(data: SummaryData, audience: Audience) -> bytes:
 
     from visitor import trends
     from visitor.report import chart, template
-    from visitor.report.build import Writer, _field
+    from visitor.report.build import Writer, _field, write_themes
 
     w = Writer(audience, data.template, data.problems)
     doc = w.doc
@@ -284,10 +284,12 @@ def build_summary(data: SummaryData, audience: Audience) -> bytes:
     patterns, grouped = themes(data)
     if not patterns and not grouped:
         w.para("No concerns or patterns of concern were raised in the period.")
-    for flag in patterns:
+
+    def status(flag: dict) -> str:
         state = "resolved " + _day(flag["resolved"]["on"]) if flag.get("resolved") else "still open"
-        w.bullet(trends.render(flag.get("evidence", ""), audience.child_label),
-                 bold_prefix=f"{flag['title']} (raised {_day(flag['raised_on'])}, {state}): ")
+        return f" (raised {_day(flag['raised_on'])}, {state})"
+
+    write_themes(w, patterns, audience, status)
     if grouped:
         w.table(["Concern", "Visits", "Months"], [[m, str(len(months)), ", ".join(months)] for m, months in grouped],
                 [9, 2, 6])
