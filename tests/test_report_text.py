@@ -184,3 +184,16 @@ def test_final_report_leaves_out_optional_questions_left_unanswered(store, tmp_p
     rows = rows_of(path)
     assert rows["Outside scrutiny and engagement with families since the last visit"][1] == "Social worker visited twice."
     assert rows["Are fire safety checks and drills recorded and up to date?"][1] == "not answered", "a required answer still missing is said"
+
+
+def test_another_child_starts_a_sentence_with_a_capital(demo_store, tmp_path):
+    """In Northshire's copy JK (Southvale's) is "another child"; a sentence about them must not begin in
+    lower case ("… 12 Oct 2026. another child is non-verbal …")."""
+    visit = demo_store.visits("oak-house")[-1]
+    [path] = export.export_visit(demo_store, visit["id"], "placing-authority", authority="Northshire County Council",
+                                 out_dir=tmp_path)
+    text = "\n".join(paragraphs(path))
+    assert "Another child is non-verbal and has no independent advocate" in text
+    assert "Another child was not seen alone at 6 successive visits" in text
+    assert not re.search(r"(^|[.!?]\s+)another child", text, re.M), "a sentence begins in lower case"
+    assert "were not seen alone at the visit of" in text and ": AB, another child, another child." in text
