@@ -197,3 +197,32 @@ def test_another_child_starts_a_sentence_with_a_capital(demo_store, tmp_path):
     assert "Another child was not seen alone at 6 successive visits" in text
     assert not re.search(r"(^|[.!?]\s+)another child", text, re.M), "a sentence begins in lower case"
     assert "were not seen alone at the visit of" in text and ": AB, another child, another child." in text
+
+
+def test_a_final_report_is_dated_the_day_it_was_signed_whenever_it_is_exported(store, tmp_path):
+    """Re-exporting a final visit must not redate it: "Date of report" and the signature carry the day it
+    was finalised, and the days beside the deadline count to that day, not to the day of the export."""
+    add_home(store)
+    add_child(store, "test-home", "AB")
+    visit = complete(store, store.start_visit("test-home", ago(60)))
+    final = workflow.finalise(store, visit, on=date.fromisoformat(ago(57)))
+    [path] = export.export_visit(store, final["id"], "ofsted", out_dir=tmp_path)
+    d = docx.Document(path)
+    facts = {r.cells[0].text: r.cells[1].text for r in d.tables[0].rows}
+    signed_on = date.fromisoformat(ago(57))
+    assert facts["Date of report"] == f"{signed_on.day} {signed_on:%b %Y}"
+    assert facts["Report due"].endswith("(this report is dated 3 days after the visit)")
+    signature = next(t for t in d.tables if t.rows[0].cells[0].text == "Name")
+    assert signature.rows[-1].cells[1].text == facts["Date of report"]
+
+
+def test_demo_reports_are_not_dated_after_they_were_sent(demo_store, tmp_path):
+    visit = demo_store.visits("oak-house")[-1]
+    [path] = export.export_visit(demo_store, visit["id"], "provider", out_dir=tmp_path)
+    d = docx.Document(path)
+    facts = {r.cells[0].text: r.cells[1].text for r in d.tables[0].rows}
+    dated = date.fromisoformat(visit["finalised_by"]["on"])
+    assert facts["Date of report"] == f"{dated.day} {dated:%b %Y}"
+    sent = [date.fromisoformat(e["sent_on"]) for e in visit["distribution"]]
+    assert sent and all(dated <= day for day in sent), (dated, sent)
+    assert "after the deadline" not in facts["Report due"]

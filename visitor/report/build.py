@@ -292,6 +292,7 @@ def build(data: ReportData, audience: Audience) -> bytes:
 
     if data.draft:
         _draft_banner(w)
+    dated = report_date(data)
     w.heading("Regulation 44 independent person's report", 0)
     w.paragraph("Subtitle").add_run(w.fact(f"{home.name} — visit of {_day(visit['date'])}"))
     w.table(None, [
@@ -301,8 +302,8 @@ def build(data: ReportData, audience: Audience) -> bytes:
         ["Registered places", str(home.places)],
         ["Date of visit", f"{_day(visit['date'])} ({'announced' if visit.get('announced') else 'unannounced'})"],
         ["Independent person", f"{visitor.get('name', '')}, {visitor.get('organisation', '')}".strip(", ")],
-        ["Date of report", _day(date.today().isoformat())],
-        ["Report due", f"{_day(data.deadline.isoformat())} ({(date.today() - date.fromisoformat(visit['date'])).days} days since the visit)"],
+        ["Date of report", _day(dated.isoformat())],
+        ["Report due", _due(data, dated)],
         ["This copy is for", audience.label],
     ], [5, 11], facts=True)
 
@@ -342,6 +343,24 @@ def build(data: ReportData, audience: Audience) -> bytes:
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
+
+
+def report_date(data: ReportData) -> date:
+    """The day the report is dated: the day it was signed (finalised), so that every export of a final
+    visit carries the same date; today for a draft."""
+    signed = data.visit.get("finalised_by") or {}
+    if data.draft or data.visit.get("status") != "final":
+        return date.today()
+    return date.fromisoformat(signed.get("on") or (data.visit.get("finalised") or data.visit["date"])[:10])
+
+
+def _due(data: ReportData, dated: date) -> str:
+    """The deadline with the days from the visit to this report's date, and whether it came after it."""
+    days = (dated - date.fromisoformat(data.visit["date"])).days
+    late = ", after the deadline" if dated > data.deadline else ""
+    if data.draft or data.visit.get("status") != "final":
+        return f"{_day(data.deadline.isoformat())} ({_count(days, 'day')} since the visit{late})"
+    return f"{_day(data.deadline.isoformat())} (this report is dated {_count(days, 'day')} after the visit{late})"
 
 
 def _properties(doc, w: Writer, data: ReportData, audience: Audience) -> None:
@@ -573,7 +592,7 @@ def _signature(w: Writer, data: ReportData) -> None:
         w.para("Not yet signed: this is a draft for factual accuracy.")
         return
     visitor = data.visit.get("visitor") or {}
-    day = signed.get("on") or (data.visit.get("finalised") or data.visit["date"])[:10]
+    day = report_date(data).isoformat()
     w.table(None, [["Name", signed.get("name") or visitor.get("name") or "not recorded"],
                    ["Role", signed.get("role") or "Independent person (regulation 44)"],
                    ["Organisation", signed.get("organisation") or visitor.get("organisation") or "not recorded"],
