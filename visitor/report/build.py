@@ -325,7 +325,7 @@ def build(data: ReportData, audience: Audience) -> bytes:
         w.heading(sec.title if sec.id != "children" else "Advocacy and children's voice")
         w.table(["Question", "Finding", "Notes"], rows, [7.5, 3, 6.5])
     _people_records(w, data)
-    _recommendations(w, data, audience)
+    _recommendations(w, data)
     if visit.get("addenda"):
         w.heading("Addenda")
         for entry in visit["addenda"]:
@@ -518,7 +518,7 @@ def _people_records(w: Writer, data: ReportData) -> None:
         w.table(["Record", "Status", "Period", "Notes"], rows, [6, 3, 3, 5])
 
 
-def _recommendations(w: Writer, data: ReportData, audience: Audience) -> None:
+def _recommendations(w: Writer, data: ReportData) -> None:
     visit = data.visit
     w.heading("Progress on earlier recommendations")
     if not data.earlier:
@@ -536,20 +536,16 @@ def _recommendations(w: Writer, data: ReportData, audience: Audience) -> None:
     if not recs:
         w.para("No new recommendations were made at this visit.")
         return
-    header = ["#", "Recommendation", "Quality standard / regulation", "Timescale"]
-    widths: list[float] = [1, 8, 4, 4]
-    if audience.kind == "provider":
-        header.append("Manager's response")
-        widths = [0.8, 5.4, 3, 2.6, 5.2]
+    # Every copy shows the registered person's response: Ofsted and the placing authorities see whether each
+    # recommendation was considered within its timescale (reg 44(5)), as the next report shows them anyway.
     rows = []
     for n, rec in enumerate(recs, 1):
         standard = standard_of(rec)
         reference = "; ".join(x for x in (standard_title(standard) if standard else "", rec.get("reference", "")) if x)
-        row = [str(n), rec["text"], reference, rec.get("timescale", "")]
-        if audience.kind == "provider":
-            row.append(response_text(visit.get("responses", {}).get(rec["id"]), rec))
-        rows.append(row)
-    w.table(header, rows, widths)
+        rows.append([str(n), rec["text"], reference, rec.get("timescale", ""),
+                     response_text(visit.get("responses", {}).get(rec["id"]), rec)])
+    w.table(["#", "Recommendation", "Quality standard / regulation", "Timescale", "Manager's response"], rows,
+            [0.8, 5.4, 3, 2.6, 5.2])
 
 
 def response_text(response: dict | None, rec: dict) -> str:
