@@ -226,3 +226,18 @@ def test_demo_reports_are_not_dated_after_they_were_sent(demo_store, tmp_path):
     sent = [date.fromisoformat(e["sent_on"]) for e in visit["distribution"]]
     assert sent and all(dated <= day for day in sent), (dated, sent)
     assert "after the deadline" not in facts["Report due"]
+
+
+def test_an_answer_kept_by_a_follow_up_that_did_not_apply_is_not_reported_as_a_finding(store, tmp_path):
+    """Answered "yes" while there were missing episodes, then the count set to 0: the return-home question
+    was not asked, so the report must not print "yes (not asked: did not apply)" as if it were a finding."""
+    two_authorities(store)
+    visit = complete(store, store.start_visit("test-home", ago(3)))
+    checklist = store.checklist_for(visit)
+    follow_up = next(i for i in checklist.items if i.when and i.when["item"] == "missing_episodes")
+    visit["answers"].update({"missing_episodes": 0, follow_up.id: "yes"})
+    assert not checklist.applies(follow_up, visit)
+    final = workflow.finalise(store, visit)
+    [path] = export.export_visit(store, final["id"], "ofsted", out_dir=tmp_path)
+    assert follow_up.question not in rows_of(path)
+    assert "not asked: did not apply" not in everything(path)

@@ -465,18 +465,20 @@ def _children(w: Writer, data: ReportData, audience: Audience) -> None:
 def _finding_row(data: ReportData, item, required: set[str]) -> list[str] | None:
     """One question's row: its finding and the visitor's note. The finalise check's requirements decide
     what an empty answer means: "not answered" for a required one (a draft), left out for an optional
-    or unasked one — unless the visitor wrote a note on it, which is always printed (with "—")."""
+    or unasked one — unless the visitor wrote a note on it, which is always printed (with "—"). A
+    follow-up that did not apply was not asked: an answer it kept from before is not a finding
+    ("yes (not asked: did not apply)" told a reader the return-home interviews were offered when there
+    was no missing episode)."""
     visit = data.visit
-    value = visit.get("answers", {}).get(item.id)
-    note = visit.get("notes", {}).get(item.id, "")
     applies = data.checklist.applies(item, visit)
+    value = visit.get("answers", {}).get(item.id) if applies else None
+    note = visit.get("notes", {}).get(item.id, "")
     if value in (None, "") and f"a:{item.id}" not in required:
         if not str(note).strip():
             return None  # optional or not asked, and nothing written: nothing to report
         return [item.question, "—" if applies else "— (not asked: did not apply)", note]
     concern = applies and (item.raises_concern(value) or item.id in visit.get("flagged", []))
-    finding = _fmt(value) + (" ⚠ concern" if concern else "") + ("" if applies else " (not asked: did not apply)")
-    return [item.question, finding, note]
+    return [item.question, _fmt(value) + (" ⚠ concern" if concern else ""), note]
 
 
 def _child_notes(w: Writer, data: ReportData, shown: list[Child], audience: Audience) -> None:
