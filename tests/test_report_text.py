@@ -195,7 +195,7 @@ def test_another_child_starts_a_sentence_with_a_capital(demo_store, tmp_path):
     text = "\n".join(paragraphs(path))
     assert "Another child is non-verbal and has no independent advocate" in text
     assert "Another child was not seen alone at 6 successive visits" in text
-    assert not re.search(r"(^|[.!?]\s+)another child", text, re.M), "a sentence begins in lower case"
+    assert not re.search(r"(^|[.!?]\s+)another child", text, re.MULTILINE), "a sentence begins in lower case"
     assert "were not seen alone at the visit of" in text and ": AB, another child, another child." in text
 
 

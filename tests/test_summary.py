@@ -161,3 +161,17 @@ def test_summary_for_a_placing_authority_leaves_out_patterns_about_other_childre
     assert "no independent advocate" not in text and "non-verbal children with no advocate" not in text
     assert "1 pattern about other children at the home is not set out in this copy." in text
     assert "EF was not seen alone" in text, "a pattern that names Westford's own child stays"
+
+
+def test_recommendations_from_before_the_period_still_outstanding_are_listed(demo_store, tmp_path):
+    """Oak House's April recommendation on restraint records was rated not met at every later visit and never
+    answered; a summary of the last three months must not leave the reader with "Outstanding 0"."""
+    [path] = summary.export_summary(demo_store, "oak-house", 3, kind="ofsted", out_dir=tmp_path)
+    d = docx.Document(path)
+    assert "Made before the period and still outstanding at its end: 1." in [p.text for p in d.paragraphs]
+    table = table_starting(d, "Made")
+    assert len(table.rows) == 2
+    _, text, standard, rating, response = (c.text for c in table.rows[1].cells)
+    assert text.startswith("Review every restraint record") and rating == "not met"
+    assert response == "No response recorded yet."
+    assert standard == "Reg 35"
