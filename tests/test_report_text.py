@@ -214,6 +214,11 @@ def test_a_final_report_is_dated_the_day_it_was_signed_whenever_it_is_exported(s
     assert facts["Report due"].endswith("(this report is dated 3 days after the visit)")
     signature = next(t for t in d.tables if t.rows[0].cells[0].text == "Name")
     assert signature.rows[-1].cells[1].text == facts["Date of report"]
+    same_day = workflow.finalise(store, complete(store, store.start_visit("test-home", ago(20))),
+                                 on=date.fromisoformat(ago(20)))
+    [path] = export.export_visit(store, same_day["id"], "ofsted", out_dir=tmp_path / "same")
+    facts = {r.cells[0].text: r.cells[1].text for r in docx.Document(path).tables[0].rows}
+    assert facts["Report due"].endswith("(this report is dated the day of the visit)")
 
 
 def test_demo_reports_are_not_dated_after_they_were_sent(demo_store, tmp_path):

@@ -360,7 +360,8 @@ def _due(data: ReportData, dated: date) -> str:
     late = ", after the deadline" if dated > data.deadline else ""
     if data.draft or data.visit.get("status") != "final":
         return f"{_day(data.deadline.isoformat())} ({_count(days, 'day')} since the visit{late})"
-    return f"{_day(data.deadline.isoformat())} (this report is dated {_count(days, 'day')} after the visit{late})"
+    when = f"{_count(days, 'day')} after the visit" if days else "the day of the visit"
+    return f"{_day(data.deadline.isoformat())} (this report is dated {when}{late})"
 
 
 def _properties(doc, w: Writer, data: ReportData, audience: Audience) -> None:
