@@ -246,3 +246,25 @@ def test_an_answer_kept_by_a_follow_up_that_did_not_apply_is_not_reported_as_a_f
     [path] = export.export_visit(store, final["id"], "ofsted", out_dir=tmp_path)
     assert follow_up.question not in rows_of(path)
     assert "not asked: did not apply" not in everything(path)
+
+
+def test_the_signature_is_kept_on_one_page_and_a_header_row_with_its_first_row(store, tmp_path):
+    """Willow Lodge's Westford copy put "Name" at the foot of one page and the role, organisation and date
+    on the next. Every row of the signature but the last keeps with the next (as Word and LibreOffice read
+    ``w:keepNext`` in a table), and every table's header row keeps with its first row."""
+    from docx.oxml.ns import qn
+
+    add_home(store)
+    add_child(store, "test-home", "AB")
+    final = workflow.finalise(store, complete(store, store.start_visit("test-home", ago(3))))
+    [path] = export.export_visit(store, final["id"], "provider", out_dir=tmp_path)
+    d = docx.Document(path)
+
+    def keeps(row) -> bool:
+        return all(p._p.pPr is not None and p._p.pPr.find(qn("w:keepNext")) is not None
+                   for c in row.cells for p in c.paragraphs)
+
+    signature = next(t for t in d.tables if t.rows[0].cells[0].text == "Name")
+    assert [keeps(r) for r in signature.rows] == [True, True, True, False]
+    questions = next(t for t in d.tables if t.rows[0].cells[0].text == "Question")
+    assert keeps(questions.rows[0]) and not any(keeps(r) for r in questions.rows[1:])

@@ -141,10 +141,11 @@ class Writer:
         self.para(text, "List Bullet", bold_prefix)
 
     def table(self, header: list[str] | None, rows: list[list[str]], widths: list[float] | None = None,
-              font: float | None = None, facts: bool = False) -> None:
+              font: float | None = None, facts: bool = False, keep: bool = False) -> None:
         """A table built as one XML string and parsed once: python-docx's cell API is ~10x slower.
 
-        The header row repeats on every page (``w:tblHeader``) and no row splits across pages. Columns
+        The header row repeats on every page (``w:tblHeader``), stays with the first row (``w:keepNext``)
+        and no row splits across pages; ``keep`` holds a short table (the signature) on one page. Columns
         are widened so that no header word breaks; ``header=None`` makes a plain two-column grid.
         ``facts`` marks a table of facts about the home, filtered by ``Audience.fact``.
         """
@@ -154,17 +155,17 @@ class Writer:
         twips = [int(w * 567) for w in widths]
         size = f'<w:rPr><w:sz w:val="{int(font * 2)}"/></w:rPr>' if font else ""
 
-        def cell(text: str, width: int) -> str:
+        def cell(text: str, width: int, with_next: bool) -> str:
             lines = clean(text).split("\n")
             runs = "<w:br/>".join(
                 "<w:tab/>".join(f'<w:t xml:space="preserve">{escape(part)}</w:t>' for part in line.split("\t"))
                 for line in lines)
             return (f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>'
-                    f"<w:p><w:r>{size}{runs}</w:r></w:p></w:tc>")
+                    f"<w:p>{'<w:pPr><w:keepNext/></w:pPr>' if with_next else ''}<w:r>{size}{runs}</w:r></w:p></w:tc>")
 
-        def row(values: list[str], head: bool) -> str:
+        def row(values: list[str], head: bool, with_next: bool) -> str:
             props = "<w:trPr><w:cantSplit/>" + ("<w:tblHeader/>" if head else "") + "</w:trPr>"
-            return "<w:tr>" + props + "".join(cell(v, w) for v, w in zip(values, twips)) + "</w:tr>"
+            return "<w:tr>" + props + "".join(cell(v, w, with_next) for v, w in zip(values, twips)) + "</w:tr>"
 
         first_row = "1" if header else "0"
         xml = (f"<w:tbl {nsdecls('w')}><w:tblPr><w:tblStyle w:val=\"{self.style_id(TABLE_STYLE)}\"/>"
@@ -172,7 +173,8 @@ class Writer:
                f'<w:tblLook w:val="{"04A0" if header else "0480"}" w:firstRow="{first_row}" w:lastRow="0" '
                'w:firstColumn="1" w:lastColumn="0" w:noHBand="0" w:noVBand="1"/></w:tblPr><w:tblGrid>'
                + "".join(f'<w:gridCol w:w="{t}"/>' for t in twips) + "</w:tblGrid>"
-               + (row(header, True) if header else "") + "".join(row(r, False) for r in rows) + "</w:tbl>")
+               + (row(header, True, bool(rows)) if header else "")
+               + "".join(row(r, False, keep and n < len(rows) - 1) for n, r in enumerate(rows)) + "</w:tbl>")
         self.add(parse_xml(xml))
         self.paragraph()
 
@@ -595,7 +597,7 @@ def _signature(w: Writer, data: ReportData) -> None:
     w.table(None, [["Name", signed.get("name") or visitor.get("name") or "not recorded"],
                    ["Role", signed.get("role") or "Independent person (regulation 44)"],
                    ["Organisation", signed.get("organisation") or visitor.get("organisation") or "not recorded"],
-                   ["Date", _day(day)]], [5, 11], facts=True)
+                   ["Date", _day(day)]], [5, 11], facts=True, keep=True)
 
 
 def _distribution(w: Writer, data: ReportData, audience: Audience) -> None:
