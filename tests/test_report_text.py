@@ -268,3 +268,17 @@ def test_the_signature_is_kept_on_one_page_and_a_header_row_with_its_first_row(s
     assert [keeps(r) for r in signature.rows] == [True, True, True, False]
     questions = next(t for t in d.tables if t.rows[0].cells[0].text == "Question")
     assert keeps(questions.rows[0]) and not any(keeps(r) for r in questions.rows[1:])
+
+
+def test_a_copy_without_a_non_verbal_child_does_not_promise_their_experience_below(demo_store, tmp_path):
+    """Eastborough's only child at Oak House (CD) speaks: its copy must not say how the three non-verbal
+    children's experience was understood "is set out below" when the table below cannot show them."""
+    visit = demo_store.visits("oak-house")[-1]
+    east, north = (export.export_visit(demo_store, visit["id"], "placing-authority", authority=a,
+                                       out_dir=tmp_path / a)[0]
+                   for a in ("Eastborough Council", "Northshire County Council"))
+    assert "5 children lived at the home on the day; 5 were seen and 2 were seen alone. 3 children are non-verbal." \
+        in paragraphs(east)
+    assert not any("set out below" in p for p in paragraphs(east))
+    assert any(p.endswith("3 children are non-verbal; how their experience was understood (observation, "
+                          "communication aids, an advocate) is set out below.") for p in paragraphs(north))

@@ -446,12 +446,14 @@ def _children(w: Writer, data: ReportData, audience: Audience) -> None:
     seen = sum(1 for c in resident if answers.get(c.id, {}).get("seen") == "yes")
     alone = sum(1 for c in resident if answers.get(c.id, {}).get("seen_alone") == "yes")
     nonverbal = [c for c in resident if c.communication == "non-verbal"]
+    shown = [c for c in resident if audience.may_identify(c)]
+    # "set out below" only when the table below holds a non-verbal child this copy may show
+    how = ("; how their experience was understood (observation, communication aids, an advocate) is set out below."
+           if any(c.communication == "non-verbal" for c in shown) else ".")
     w.para(f"{_count(len(resident), 'child', 'children')} lived at the home on the day; {seen} {_were(seen)} seen "
            f"and {alone} {_were(alone)} seen alone."
-           + (f" {_count(len(nonverbal), 'child', 'children')} {'is' if len(nonverbal) == 1 else 'are'} non-verbal; "
-              "how their experience was understood (observation, communication aids, an advocate) is set out "
-              "below." if nonverbal else ""))
-    shown = [c for c in resident if audience.may_identify(c)]
+           + (f" {_count(len(nonverbal), 'child', 'children')} {'is' if len(nonverbal) == 1 else 'are'} non-verbal"
+              + how if nonverbal else ""))
     if len(shown) < len(resident):
         w.para(f"{_count(len(resident) - len(shown), 'other child', 'other children')} lived at the home on the day; "
                "this copy does not identify them or set out their views.")
