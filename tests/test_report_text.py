@@ -282,3 +282,13 @@ def test_a_copy_without_a_non_verbal_child_does_not_promise_their_experience_bel
     assert not any("set out below" in p for p in paragraphs(east))
     assert any(p.endswith("3 children are non-verbal; how their experience was understood (observation, "
                           "communication aids, an advocate) is set out below.") for p in paragraphs(north))
+
+
+def test_an_addendum_is_dated_as_the_rest_of_the_report(store, tmp_path):
+    add_home(store)
+    add_child(store, "test-home", "AB")
+    final = workflow.finalise(store, complete(store, store.start_visit("test-home", ago(3))))
+    workflow.add_addendum(store, final["id"], "A time was wrong", "The visit began at 7pm.")
+    [path] = export.export_visit(store, final["id"], "ofsted", out_dir=tmp_path)
+    today = f"{TODAY.day} {TODAY:%b %Y}"
+    assert f"{today} — A time was wrong: The visit began at 7pm." in paragraphs(path)

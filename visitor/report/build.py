@@ -331,7 +331,7 @@ def build(data: ReportData, audience: Audience) -> bytes:
     if visit.get("addenda"):
         w.heading("Addenda")
         for entry in visit["addenda"]:
-            w.para(entry["text"], bold_prefix=f"{entry['date']} — {entry['reason']}: ")
+            w.para(entry["text"], bold_prefix=f"{_day(entry['date'])} — {entry['reason']}: ")
     w.heading("Independence and conflicts of interest")
     conflict = visit.get("conflict", {})
     w.para(conflict.get("declaration") or visitor.get("independence", ""))
