@@ -343,6 +343,7 @@ def build_summary(data: SummaryData, audience: Audience) -> bytes:
             f"{title}: " + ", ".join(f"{lab} {trends._num(v)}" for lab, v in zip(labels, values))
             for title, _, values in panels)))
         doc_pr.set("title", w.t("Measures over the period"))
+        w.para(f"Figure 1. Measures at the {len(points)} visits in the period; the latest visit is in red.", "Caption")
 
     w.heading("What changed since the previous summary")
     w.para(f"Compared with the previous period of the same length ({data.previous.label}).")
