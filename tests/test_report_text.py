@@ -186,17 +186,33 @@ def test_final_report_leaves_out_optional_questions_left_unanswered(store, tmp_p
     assert rows["Are fire safety checks and drills recorded and up to date?"][1] == "not answered", "a required answer still missing is said"
 
 
-def test_another_child_starts_a_sentence_with_a_capital(demo_store, tmp_path):
-    """In Northshire's copy JK (Southvale's) is "another child"; a sentence about them must not begin in
-    lower case ("… 12 Oct 2026. another child is non-verbal …")."""
+def test_a_child_named_at_the_start_of_a_sentence_starts_with_a_capital():
+    """Screens name an unknown child "a child" and a placing authority's copy "another child": a sentence
+    that begins with one must not begin in lower case ("… 12 Oct 2026. another child is non-verbal …")."""
+    text = "2 of 3 were not seen alone: {child:x}, {child:y}. {child:x} was not seen alone. {child:y} was not."
+    told = trends.render(text, lambda c: "another child" if c == "x" else "EF")
+    assert told == "2 of 3 were not seen alone: another child, EF. Another child was not seen alone. EF was not."
+    assert trends.render("{child:x} is non-verbal.", lambda c: "a child") == "A child is non-verbal."
+
+
+def test_a_placing_authority_is_told_of_other_childrens_findings_only_as_a_count(demo_store, tmp_path):
+    """A flag joins findings about several children. Northshire's copy of Oak House keeps what it says about
+    AB (its own) and about the home, and counts, without telling, what it says about JK and EF alone."""
     visit = demo_store.visits("oak-house")[-1]
     [path] = export.export_visit(demo_store, visit["id"], "placing-authority", authority="Northshire County Council",
                                  out_dir=tmp_path)
     text = "\n".join(paragraphs(path))
-    assert "Another child is non-verbal and has no independent advocate" in text
-    assert "Another child was not seen alone at 6 successive visits" in text
-    assert not re.search(r"(^|[.!?]\s+)another child", text, re.MULTILINE), "a sentence begins in lower case"
+    advocacy = next(p for p in paragraphs(path) if p.startswith("2 non-verbal children with no advocate: "))
+    assert "AB is non-verbal and has no independent advocate" in advocacy
+    assert advocacy.endswith(". 1 finding about another child is not set out in this copy.")
+    assert "AB was not seen alone at 6 successive visits" in text
+    assert "2 findings about other children are not set out in this copy." in text
+    assert not re.search(r"another child (is non-verbal|was not seen alone)", text, re.IGNORECASE)
     assert "were not seen alone at the visit of" in text and ": AB, another child, another child." in text
+    [provider] = export.export_visit(demo_store, visit["id"], "provider", out_dir=tmp_path / "p")
+    told = "\n".join(paragraphs(provider))
+    assert "JK is non-verbal" in told and "EF was not seen alone at 6 successive visits" in told
+    assert "not set out in this copy" not in told
 
 
 def test_a_final_report_is_dated_the_day_it_was_signed_whenever_it_is_exported(store, tmp_path):

@@ -41,8 +41,8 @@ def test_summary_for_every_demo_home_and_audience(demo_store, tmp_path):
             assert len(voice.rows) - 1 == len(data.visits)
             assert len(d.inline_shapes) == 1 and d.inline_shapes[0]._inline.docPr.get("descr").startswith("Bar charts")
             captions = [p.text for p in d.paragraphs if p.style.name == "Caption"]
-            assert captions == [f"Figure 1. Measures at the {len(data.visits)} visits in the period; "
-                                "the latest visit is in red."], "the chart has a caption"
+            caption = f"Figure 1. Measures at the {len(data.visits)} visits in the period; the latest visit is in red."
+            assert captions == [caption], "the chart has a caption"
             with docx2python(path) as second:
                 assert "What changed since the previous summary" in second.text
         for authority, path in zip(authorities, paths[2:]):

@@ -126,6 +126,11 @@ _CHILD_TOKEN = re.compile(r"\{child:([A-Za-z0-9_-]+)\}")
 _SENTENCE_END = re.compile(r"(?:^|[.!?])\s*$")
 
 
+def children_in(text: str) -> list[str]:
+    """The ids of the children a text's ``{child:ID}`` tokens name, in order."""
+    return _CHILD_TOKEN.findall(text)
+
+
 def render(text: str, name_child) -> str:
     """Replace ``{child:ID}`` tokens using ``name_child(id) -> str``; a name that starts a sentence starts
     with a capital ("Another child was not seen alone", not "another child was")."""

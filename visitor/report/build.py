@@ -431,11 +431,32 @@ def write_themes(w: Writer, flags: list[dict], audience: Audience, status) -> No
         w.para(trends.render(theme["summary"], audience.child_label), bold_prefix=f"{theme['label']} ({severity}): ")
         for key in theme["flags"]:
             flag = shown[int(key.rsplit("\x00", 1)[1])]
-            w.bullet(trends.render(flag.get("evidence", ""), audience.child_label),
-                     bold_prefix=f"{flag['title']}{status(flag)}: ")
+            w.bullet(evidence_for(flag.get("evidence", ""), audience), bold_prefix=f"{flag['title']}{status(flag)}: ")
     if about_others:
         w.para(f"{_count(len(about_others), 'pattern')} about other children at the home "
                f"{'is' if len(about_others) == 1 else 'are'} not set out in this copy.")
+
+
+# A sentence of evidence that begins with a child: what a merged flag says about one child.
+_CHILD_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\{child:)")
+
+
+def evidence_for(text: str, audience: Audience) -> str:
+    """A flag's evidence as this copy may tell it. A flag joins findings about several children ("AB is
+    non-verbal and has no advocate … JK is non-verbal …"); a placing authority's copy keeps the sentences
+    about its own children and the home as a whole, and only counts those about other children alone."""
+    kept, left = [], 0
+    for part in _CHILD_SENTENCE.split(text) if audience.redacting else [text]:
+        named = trends.children_in(part)
+        if part.startswith("{child:") and not any(audience.identifies(c) for c in named):
+            left += 1
+        else:
+            kept.append(part)
+    told = trends.render(" ".join(kept), audience.child_label)
+    if left:
+        told += (f" {_count(left, 'finding')} about {'another child is' if left == 1 else 'other children are'}"
+                 " not set out in this copy.")
+    return told.strip()
 
 
 def _children(w: Writer, data: ReportData, audience: Audience) -> None:
