@@ -308,3 +308,19 @@ def test_an_addendum_is_dated_as_the_rest_of_the_report(store, tmp_path):
     [path] = export.export_visit(store, final["id"], "ofsted", out_dir=tmp_path)
     today = f"{TODAY.day} {TODAY:%b %Y}"
     assert f"{today} — A time was wrong: The visit began at 7pm." in paragraphs(path)
+
+
+def test_the_homes_own_local_authority_is_not_redacted_from_the_distribution_list(store, tmp_path):
+    """Northshire asked for copies and also places AB: Westford's copy may not name Northshire as a placing
+    authority, but the home's local authority is a fact about the home (the front table names it)."""
+    add_home(store, la_area="Northshire", local_authority_wants_copy=True)
+    add_child(store, "test-home", "AB", "Northshire County Council")
+    add_child(store, "test-home", "CD", "Westford City Council")
+    final = workflow.finalise(store, complete(store, store.start_visit("test-home", ago(3))))
+    workflow.record_sent(store, final["id"], [r["key"] for r in workflow.required_recipients(store, final)])
+    [path] = export.export_visit(store, final["id"], "placing-authority", authority="Westford City Council",
+                                 out_dir=tmp_path)
+    bullets = [p.text for p in docx.Document(path).paragraphs if p.style.name == "List Bullet"]
+    assert "Northshire (local authority, on request)" in bullets
+    assert f"Northshire (local authority, on request) on {TODAY.day} {TODAY:%b %Y}" in bullets
+    assert "Northshire County Council" not in everything(path) and "[redacted]" not in everything(path)

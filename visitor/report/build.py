@@ -130,15 +130,17 @@ class Writer:
     def heading(self, text: str, level: int = 1) -> None:
         self.para(text, "Title" if level == 0 else f"Heading {level}")
 
-    def para(self, text: str = "", style: str | None = None, bold_prefix: str = "") -> None:
+    def para(self, text: str = "", style: str | None = None, bold_prefix: str = "", fact: bool = False) -> None:
         """A paragraph written as one XML string and parsed once, as python-docx's ``add_run`` would make it
-        (a bold run for the prefix; tabs and line breaks as ``w:tab`` and ``w:br``), at a fraction of the cost."""
+        (a bold run for the prefix; tabs and line breaks as ``w:tab`` and ``w:br``), at a fraction of the cost.
+        ``fact`` marks a fact about the home (a recipient named from its record), filtered by ``Audience.fact``."""
+        clean = self.fact if fact else self.t
         props = f'<w:pPr><w:pStyle w:val="{escape(self.style_id(style), _QUOTE)}"/></w:pPr>' if style else ""
-        prefix = f"<w:r><w:rPr><w:b/></w:rPr>{_run_content(self.t(bold_prefix))}</w:r>" if bold_prefix else ""
-        self.add(parse_xml(f"<w:p {nsdecls('w')}>{props}{prefix}<w:r>{_run_content(self.t(text))}</w:r></w:p>"))
+        prefix = f"<w:r><w:rPr><w:b/></w:rPr>{_run_content(clean(bold_prefix))}</w:r>" if bold_prefix else ""
+        self.add(parse_xml(f"<w:p {nsdecls('w')}>{props}{prefix}<w:r>{_run_content(clean(text))}</w:r></w:p>"))
 
-    def bullet(self, text: str, bold_prefix: str = "") -> None:
-        self.para(text, "List Bullet", bold_prefix)
+    def bullet(self, text: str, bold_prefix: str = "", fact: bool = False) -> None:
+        self.para(text, "List Bullet", bold_prefix, fact)
 
     def table(self, header: list[str] | None, rows: list[list[str]], widths: list[float] | None = None,
               font: float | None = None, facts: bool = False, keep: bool = False) -> None:
@@ -626,10 +628,12 @@ def _signature(w: Writer, data: ReportData) -> None:
 def _distribution(w: Writer, data: ReportData, audience: Audience) -> None:
     w.heading("Distribution")
     w.para("Copies go to (regulation 44(7)):")
+    # The provider, manager, RI and the home's local authority are facts about the home: a local authority
+    # that shares a name with another placing authority ("Northshire") is not redacted from them.
     for recipient, kind in data.recipients:
         if kind == "placing-authority" and audience.redacting and recipient != audience.authority:
             continue
-        w.bullet(recipient)
+        w.bullet(recipient, fact=kind != "placing-authority")
     if audience.redacting:
         w.bullet("Each other placing authority with a child at the home, in a copy that identifies only its own children")
     sent = data.visit.get("distribution", [])
@@ -638,7 +642,7 @@ def _distribution(w: Writer, data: ReportData, audience: Audience) -> None:
         for entry in sent:
             if entry["audience"] == "placing-authority" and audience.redacting and entry["recipient"] != audience.authority:
                 continue
-            w.bullet(f"{entry['recipient']} on {_day(entry['sent_on'])}")
+            w.bullet(f"{entry['recipient']} on {_day(entry['sent_on'])}", fact=entry["audience"] != "placing-authority")
 
 
 def _landscape_section(doc):
