@@ -34,6 +34,10 @@ def test_summary_for_every_demo_home_and_audience(demo_store, tmp_path):
             assert [p.text for p in d.paragraphs if p.style.name == "Heading 1"] == HEADINGS
             opinions = table_starting(d, "Month")
             assert len(opinions.rows) - 1 == len(data.visits) >= 5
+            assert [c.text for c in opinions.rows[0].cells] == ["Month", "Safeguarded", "Reasons", "Well-being",
+                                                                "Reasons"]
+            last = data.visits[-1]["opinions"]
+            assert opinions.rows[-1].cells[4].text == last["wellbeing"]["reasons"], "the well-being opinion's reasons"
             tally = table_starting(d, "Quality standard")
             made = sum(len(v["recommendations"]) for v in data.visits)
             assert tally.rows[-1].cells[0].text == "All recommendations" and tally.rows[-1].cells[1].text == str(made)

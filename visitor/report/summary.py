@@ -288,9 +288,11 @@ def build_summary(data: SummaryData, audience: Audience) -> bytes:
     for visit in data.visits:
         opinions = visit.get("opinions", {})
         rows.append([_month(visit["date"]), opinions.get("safeguarded", {}).get("answer") or "not given",
+                     opinions.get("safeguarded", {}).get("reasons", ""),
                      opinions.get("wellbeing", {}).get("answer") or "not given",
-                     opinions.get("safeguarded", {}).get("reasons", "")])
-    w.table(["Month", "Safeguarded", "Well-being", "Reasons (safeguarding)"], rows, [2.4, 2.8, 2.8, 9])
+                     opinions.get("wellbeing", {}).get("reasons", "")])
+    # Both reg 44(4) opinions with their reasons: a well-being opinion without its reasons says little.
+    w.table(["Month", "Safeguarded", "Reasons", "Well-being", "Reasons"], rows, [2.2, 2.6, 4.8, 2.6, 4.8], font=9)
 
     w.heading("Themes of concern")
     patterns, grouped = themes(data)
