@@ -144,7 +144,8 @@ def section_paragraphs(d, heading: str) -> list:
 def test_summary_themes_are_grouped_most_severe_first_with_their_evidence(demo_store, tmp_path):
     [path] = summary.export_summary(demo_store, "oak-house", 6, kind="provider", out_dir=tmp_path)
     lines = section_paragraphs(docx.Document(path), "Themes of concern")
-    heads = [p.text for p in lines if p.style.name != "List Bullet" and p.text.strip()]
+    lead = "Concerns raised at the visits in the period, by kind:"
+    heads = [p.text for p in lines if p.style.name != "List Bullet" and p.text.strip() and p.text != lead]
     assert heads and all(" (high): " in h or " (medium): " in h for h in heads), heads
     severities = [h.split(" (")[1].split(")")[0] for h in heads]
     assert severities == sorted(severities, key=lambda s: s != "high"), "high themes come before medium ones"
@@ -157,6 +158,7 @@ def test_summary_themes_are_grouped_most_severe_first_with_their_evidence(demo_s
     assert any(e.startswith("Restraints above the reference rate") and "expected" in e for e in evidence)
     assert sum(e.startswith("Whistleblowing concern (raised") for p in lines for e in [p.text]) == 2, \
         "the same flag resolved at two visits is told twice, once for each"
+    assert lines[-2].text == lead, "the table of concerns is introduced"
 
 
 def test_summary_for_a_placing_authority_leaves_out_patterns_about_other_children_only(demo_store, tmp_path):

@@ -305,6 +305,7 @@ def build_summary(data: SummaryData, audience: Audience) -> bytes:
 
     write_themes(w, patterns, audience, status)
     if grouped:
+        w.para("Concerns raised at the visits in the period, by kind:")
         w.table(["Concern", "Visits", "Months"], [[m, str(len(months)), ", ".join(months)] for m, months in grouped],
                 [9, 2, 6])
 
