@@ -184,3 +184,16 @@ def test_recommendations_from_before_the_period_still_outstanding_are_listed(dem
     assert text.startswith("Review every restraint record") and rating == "not met"
     assert response == "No response recorded yet."
     assert standard == "Reg 35"
+
+
+def test_a_theme_line_and_a_tables_lead_in_keep_with_what_follows(demo_store, tmp_path):
+    """Oak House's summary ended a page on "Recommendations (medium): …" with its evidence on the next."""
+    from docx.oxml.ns import qn
+
+    [path] = summary.export_summary(demo_store, "oak-house", 6, kind="provider", out_dir=tmp_path)
+    d = docx.Document(path)
+    leads = [p for p in section_paragraphs(d, "Themes of concern") if p.style.name != "List Bullet" and p.text]
+    leads += [p for p in d.paragraphs if p.text.startswith("Made before the period")]
+    assert len(leads) > 3
+    for p in leads:
+        assert p._p.pPr is not None and p._p.pPr.find(qn("w:keepNext")) is not None, p.text

@@ -130,12 +130,15 @@ class Writer:
     def heading(self, text: str, level: int = 1) -> None:
         self.para(text, "Title" if level == 0 else f"Heading {level}")
 
-    def para(self, text: str = "", style: str | None = None, bold_prefix: str = "", fact: bool = False) -> None:
+    def para(self, text: str = "", style: str | None = None, bold_prefix: str = "", fact: bool = False,
+             keep: bool = False) -> None:
         """A paragraph written as one XML string and parsed once, as python-docx's ``add_run`` would make it
         (a bold run for the prefix; tabs and line breaks as ``w:tab`` and ``w:br``), at a fraction of the cost.
-        ``fact`` marks a fact about the home (a recipient named from its record), filtered by ``Audience.fact``."""
+        ``fact`` marks a fact about the home (a recipient named from its record), filtered by ``Audience.fact``;
+        ``keep`` keeps a lead-in on the page of what it introduces (``w:keepNext``)."""
         clean = self.fact if fact else self.t
-        props = f'<w:pPr><w:pStyle w:val="{escape(self.style_id(style), _QUOTE)}"/></w:pPr>' if style else ""
+        style_xml = f'<w:pStyle w:val="{escape(self.style_id(style), _QUOTE)}"/>' if style else ""
+        props = f"<w:pPr>{style_xml}{'<w:keepNext/>' if keep else ''}</w:pPr>" if style or keep else ""
         prefix = f"<w:r><w:rPr><w:b/></w:rPr>{_run_content(clean(bold_prefix))}</w:r>" if bold_prefix else ""
         self.add(parse_xml(f"<w:p {nsdecls('w')}>{props}{prefix}<w:r>{_run_content(clean(text))}</w:r></w:p>"))
 
@@ -430,7 +433,8 @@ def write_themes(w: Writer, flags: list[dict], audience: Audience, status) -> No
     tagged = [{**f, "theme": themes.theme_for(f), "key": f"{f['key']}\x00{n}"} for n, f in enumerate(shown)]
     for theme in themes.group(tagged):
         severity = "high" if theme["severity"] == "high" else "medium"
-        w.para(trends.render(theme["summary"], audience.child_label), bold_prefix=f"{theme['label']} ({severity}): ")
+        w.para(trends.render(theme["summary"], audience.child_label), bold_prefix=f"{theme['label']} ({severity}): ",
+               keep=True)
         for key in theme["flags"]:
             flag = shown[int(key.rsplit("\x00", 1)[1])]
             w.bullet(evidence_for(flag.get("evidence", ""), audience), bold_prefix=f"{flag['title']}{status(flag)}: ")

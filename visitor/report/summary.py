@@ -305,7 +305,7 @@ def build_summary(data: SummaryData, audience: Audience) -> bytes:
 
     write_themes(w, patterns, audience, status)
     if grouped:
-        w.para("Concerns raised at the visits in the period, by kind:")
+        w.para("Concerns raised at the visits in the period, by kind:", keep=True)
         w.table(["Concern", "Visits", "Months"], [[m, str(len(months)), ", ".join(months)] for m, months in grouped],
                 [9, 2, 6])
 
@@ -316,7 +316,7 @@ def build_summary(data: SummaryData, audience: Audience) -> bytes:
             [8, 2, 2.6, 2, 2.8])
     carried = outstanding_from_before(data)
     if carried:
-        w.para(f"Made before the period and still outstanding at its end: {len(carried)}.")
+        w.para(f"Made before the period and still outstanding at its end: {len(carried)}.", keep=True)
         w.table(["Made", "Recommendation", "Quality standard / regulation", "Latest rating", "Manager's response"],
                 [[_day(r["visit_date"]), r["text"], _standard(r),
                   (r["progress"] or {}).get("rating") or "not rated yet", response_text(r["provider_response"], r)]
