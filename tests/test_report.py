@@ -91,13 +91,14 @@ def test_structure_and_content_read_back(demo_store, tmp_path):
         assert "Opinion under regulation 44(4)" in second.text
 
 
-def test_provider_copy_has_manager_response_column(demo_store, tmp_path):
+def test_every_copy_has_manager_response_column(demo_store, tmp_path):
+    """The registered person's response is part of the report every recipient reads (reg 44(5): Ofsted and
+    the placing authorities need to see whether each recommendation was considered)."""
     visit = next(v for v in demo_store.visits("willow-lodge") if v["recommendations"])
-    provider, ofsted = (export.export_visit(demo_store, visit["id"], a, out_dir=tmp_path) for a in ("provider", "ofsted"))
-    def rec_header(path):
-        return [t for t in docx.Document(path[0]).tables if t.rows[0].cells[0].text == "#"][0].rows[0].cells
-    assert rec_header(provider)[-1].text == "Manager's response"
-    assert rec_header(ofsted)[-1].text == "Timescale"
+    for path in export.export_visit(demo_store, visit["id"], "all", out_dir=tmp_path):
+        table = [t for t in docx.Document(path).tables if t.rows[0].cells[0].text == "#"][0]
+        assert table.rows[0].cells[-1].text == "Manager's response", path.name
+        assert table.rows[1].cells[-1].text.startswith("Accepted."), path.name
 
 
 def test_placing_authority_copy_redacts_other_children_across_whole_demo_set(demo_store, tmp_path):

@@ -115,14 +115,19 @@ def test_corrections_and_responses_appear_in_the_final_copies(home, tmp_path):
     with pytest.raises(ValidationError, match="no number 3"):
         workflow.record_response(home, final["id"], 3, "not accepted", "No")
     provider, ofsted = (export.export_visit(home, final["id"], a, out_dir=tmp_path)[0] for a in ("provider", "ofsted"))
-    recs = table_starting(provider, "#")
-    assert recs.rows[0].cells[-1].text == "Manager's response"
-    first = recs.rows[1].cells[-1].text
-    assert first.startswith("Accepted in part.") and "Action: Add a waking night post" in first
-    assert "Responsible individual: The RI agrees" in first
-    assert recs.rows[2].cells[-1].text == "No response recorded yet."
-    assert "Leadership and management (reg 13)" in recs.rows[1].cells[2].text
-    assert "Protection of children (reg 12)" in recs.rows[2].cells[2].text
+    [southvale] = export.export_visit(home, final["id"], "placing-authority", authority="Southvale Council",
+                                      out_dir=tmp_path)
+    # The response goes to every recipient: Ofsted and each placing authority see whether the registered
+    # person considered each recommendation (reg 44(5)), not only the provider who wrote it.
+    for path in (provider, ofsted, southvale):
+        recs = table_starting(path, "#")
+        assert recs.rows[0].cells[-1].text == "Manager's response"
+        first = recs.rows[1].cells[-1].text
+        assert first.startswith("Accepted in part.") and "Action: Add a waking night post" in first
+        assert "Responsible individual: The RI agrees" in first
+        assert recs.rows[2].cells[-1].text == "No response recorded yet."
+        assert "Leadership and management (reg 13)" in recs.rows[1].cells[2].text
+        assert "Protection of children (reg 12)" in recs.rows[2].cells[2].text
     for path in (provider, ofsted):
         body = text_of(path)
         assert "shared with the provider for factual accuracy on" in body and "disputed 2 points" in body

@@ -184,3 +184,143 @@ def test_final_report_leaves_out_optional_questions_left_unanswered(store, tmp_p
     rows = rows_of(path)
     assert rows["Outside scrutiny and engagement with families since the last visit"][1] == "Social worker visited twice."
     assert rows["Are fire safety checks and drills recorded and up to date?"][1] == "not answered", "a required answer still missing is said"
+
+
+def test_a_child_named_at_the_start_of_a_sentence_starts_with_a_capital():
+    """Screens name an unknown child "a child" and a placing authority's copy "another child": a sentence
+    that begins with one must not begin in lower case ("… 12 Oct 2026. another child is non-verbal …")."""
+    text = "2 of 3 were not seen alone: {child:x}, {child:y}. {child:x} was not seen alone. {child:y} was not."
+    told = trends.render(text, lambda c: "another child" if c == "x" else "EF")
+    assert told == "2 of 3 were not seen alone: another child, EF. Another child was not seen alone. EF was not."
+    assert trends.render("{child:x} is non-verbal.", lambda c: "a child") == "A child is non-verbal."
+
+
+def test_a_placing_authority_is_told_of_other_childrens_findings_only_as_a_count(demo_store, tmp_path):
+    """A flag joins findings about several children. Northshire's copy of Oak House keeps what it says about
+    AB (its own) and about the home, and counts, without telling, what it says about JK and EF alone."""
+    visit = demo_store.visits("oak-house")[-1]
+    [path] = export.export_visit(demo_store, visit["id"], "placing-authority", authority="Northshire County Council",
+                                 out_dir=tmp_path)
+    text = "\n".join(paragraphs(path))
+    advocacy = next(p for p in paragraphs(path) if p.startswith("2 non-verbal children with no advocate: "))
+    assert "AB is non-verbal and has no independent advocate" in advocacy
+    assert advocacy.endswith(". 1 finding about another child is not set out in this copy.")
+    assert "AB was not seen alone at 6 successive visits" in text
+    assert "2 findings about other children are not set out in this copy." in text
+    assert not re.search(r"another child (is non-verbal|was not seen alone)", text, re.IGNORECASE)
+    assert "were not seen alone at the visit of" in text and ": AB, another child, another child." in text
+    [provider] = export.export_visit(demo_store, visit["id"], "provider", out_dir=tmp_path / "p")
+    told = "\n".join(paragraphs(provider))
+    assert "JK is non-verbal" in told and "EF was not seen alone at 6 successive visits" in told
+    assert "not set out in this copy" not in told
+
+
+def test_a_final_report_is_dated_the_day_it_was_signed_whenever_it_is_exported(store, tmp_path):
+    """Re-exporting a final visit must not redate it: "Date of report" and the signature carry the day it
+    was finalised, and the days beside the deadline count to that day, not to the day of the export."""
+    add_home(store)
+    add_child(store, "test-home", "AB")
+    visit = complete(store, store.start_visit("test-home", ago(60)))
+    final = workflow.finalise(store, visit, on=date.fromisoformat(ago(57)))
+    [path] = export.export_visit(store, final["id"], "ofsted", out_dir=tmp_path)
+    d = docx.Document(path)
+    facts = {r.cells[0].text: r.cells[1].text for r in d.tables[0].rows}
+    signed_on = date.fromisoformat(ago(57))
+    assert facts["Date of report"] == f"{signed_on.day} {signed_on:%b %Y}"
+    assert facts["Report due"].endswith("(this report is dated 3 days after the visit)")
+    signature = next(t for t in d.tables if t.rows[0].cells[0].text == "Name")
+    assert signature.rows[-1].cells[1].text == facts["Date of report"]
+    same_day = workflow.finalise(store, complete(store, store.start_visit("test-home", ago(20))),
+                                 on=date.fromisoformat(ago(20)))
+    [path] = export.export_visit(store, same_day["id"], "ofsted", out_dir=tmp_path / "same")
+    facts = {r.cells[0].text: r.cells[1].text for r in docx.Document(path).tables[0].rows}
+    assert facts["Report due"].endswith("(this report is dated the day of the visit)")
+
+
+def test_demo_reports_are_not_dated_after_they_were_sent(demo_store, tmp_path):
+    visit = demo_store.visits("oak-house")[-1]
+    [path] = export.export_visit(demo_store, visit["id"], "provider", out_dir=tmp_path)
+    d = docx.Document(path)
+    facts = {r.cells[0].text: r.cells[1].text for r in d.tables[0].rows}
+    dated = date.fromisoformat(visit["finalised_by"]["on"])
+    assert facts["Date of report"] == f"{dated.day} {dated:%b %Y}"
+    sent = [date.fromisoformat(e["sent_on"]) for e in visit["distribution"]]
+    assert sent and all(dated <= day for day in sent), (dated, sent)
+    assert "after the deadline" not in facts["Report due"]
+
+
+def test_an_answer_kept_by_a_follow_up_that_did_not_apply_is_not_reported_as_a_finding(store, tmp_path):
+    """Answered "yes" while there were missing episodes, then the count set to 0: the return-home question
+    was not asked, so the report must not print "yes (not asked: did not apply)" as if it were a finding."""
+    two_authorities(store)
+    visit = complete(store, store.start_visit("test-home", ago(3)))
+    checklist = store.checklist_for(visit)
+    follow_up = next(i for i in checklist.items if i.when and i.when["item"] == "missing_episodes")
+    visit["answers"].update({"missing_episodes": 0, follow_up.id: "yes"})
+    assert not checklist.applies(follow_up, visit)
+    final = workflow.finalise(store, visit)
+    [path] = export.export_visit(store, final["id"], "ofsted", out_dir=tmp_path)
+    assert follow_up.question not in rows_of(path)
+    assert "not asked: did not apply" not in everything(path)
+
+
+def test_the_signature_is_kept_on_one_page_and_a_header_row_with_its_first_row(store, tmp_path):
+    """Willow Lodge's Westford copy put "Name" at the foot of one page and the role, organisation and date
+    on the next. Every row of the signature but the last keeps with the next (as Word and LibreOffice read
+    ``w:keepNext`` in a table), and every table's header row keeps with its first row."""
+    from docx.oxml.ns import qn
+
+    add_home(store)
+    add_child(store, "test-home", "AB")
+    final = workflow.finalise(store, complete(store, store.start_visit("test-home", ago(3))))
+    [path] = export.export_visit(store, final["id"], "provider", out_dir=tmp_path)
+    d = docx.Document(path)
+
+    def keeps(row) -> bool:
+        return all(p._p.pPr is not None and p._p.pPr.find(qn("w:keepNext")) is not None
+                   for c in row.cells for p in c.paragraphs)
+
+    signature = next(t for t in d.tables if t.rows[0].cells[0].text == "Name")
+    assert [keeps(r) for r in signature.rows] == [True, True, True, False]
+    questions = next(t for t in d.tables if t.rows[0].cells[0].text == "Question")
+    assert keeps(questions.rows[0]) and not any(keeps(r) for r in questions.rows[1:])
+
+
+def test_a_copy_without_a_non_verbal_child_does_not_promise_their_experience_below(demo_store, tmp_path):
+    """Eastborough's only child at Oak House (CD) speaks: its copy must not say how the three non-verbal
+    children's experience was understood "is set out below" when the table below cannot show them."""
+    visit = demo_store.visits("oak-house")[-1]
+    east, north = (export.export_visit(demo_store, visit["id"], "placing-authority", authority=a,
+                                       out_dir=tmp_path / a)[0]
+                   for a in ("Eastborough Council", "Northshire County Council"))
+    assert "5 children lived at the home on the day; 5 were seen and 2 were seen alone. 3 children are non-verbal." \
+        in paragraphs(east)
+    assert not any("set out below" in p for p in paragraphs(east))
+    assert any(p.endswith("3 children are non-verbal; how their experience was understood (observation, "
+                          "communication aids, an advocate) is set out below.") for p in paragraphs(north))
+
+
+def test_an_addendum_is_dated_as_the_rest_of_the_report(store, tmp_path):
+    add_home(store)
+    add_child(store, "test-home", "AB")
+    final = workflow.finalise(store, complete(store, store.start_visit("test-home", ago(3))))
+    workflow.add_addendum(store, final["id"], "A time was wrong", "The visit began at 7pm.")
+    [path] = export.export_visit(store, final["id"], "ofsted", out_dir=tmp_path)
+    today = f"{TODAY.day} {TODAY:%b %Y}"
+    assert f"{today} — A time was wrong: The visit began at 7pm." in paragraphs(path)
+
+
+def test_the_homes_own_local_authority_is_not_redacted_from_the_distribution_list(store, tmp_path):
+    """Northshire asked for copies and also places AB: Westford's copy may not name Northshire as a placing
+    authority, but the home's local authority is a fact about the home (the front table names it)."""
+    add_home(store, la_area="Northshire", local_authority_wants_copy=True)
+    add_child(store, "test-home", "AB", "Northshire County Council")
+    add_child(store, "test-home", "CD", "Westford City Council")
+    final = workflow.finalise(store, complete(store, store.start_visit("test-home", ago(3))))
+    workflow.record_sent(store, final["id"], [r["key"] for r in workflow.required_recipients(store, final)])
+    [path] = export.export_visit(store, final["id"], "placing-authority", authority="Westford City Council",
+                                 out_dir=tmp_path)
+    bullets = [p.text for p in docx.Document(path).paragraphs if p.style.name == "List Bullet"]
+    assert "Northshire (local authority, on request)" in bullets
+    assert f"Northshire (local authority, on request) on {TODAY.day} {TODAY:%b %Y}" in bullets
+    assert "Northshire County Council" not in everything(path) and "[redacted]" not in everything(path)

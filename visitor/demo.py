@@ -87,7 +87,7 @@ def build(store: Store, *, force: bool = False, today: date | None = None) -> di
             for step, day in enumerate(days):
                 visit = store.start_visit(home.id, day.isoformat(), announced=step % 3 == 0)
                 _fill(store, visit, checklist, step, rng, drifting=home.id == "oak-house")
-                final = workflow.finalise(store, visit)
+                final = workflow.finalise(store, visit, on=min(day + timedelta(days=5), today))  # signed, then sent
                 _send(store, final, day, today, last=step == len(days) - 1)
                 _respond(store, final, day, today, drifting=home.id == "oak-house")
                 if step < len(days) - 1:

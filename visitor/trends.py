@@ -123,9 +123,21 @@ def analyse(home_id: str, visits: list[dict], children: list[Child], checklist: 
 _CHILD_TOKEN = re.compile(r"\{child:([A-Za-z0-9_-]+)\}")
 
 
+_SENTENCE_END = re.compile(r"(?:^|[.!?])\s*$")
+
+
+def children_in(text: str) -> list[str]:
+    """The ids of the children a text's ``{child:ID}`` tokens name, in order."""
+    return _CHILD_TOKEN.findall(text)
+
+
 def render(text: str, name_child) -> str:
-    """Replace ``{child:ID}`` tokens using ``name_child(id) -> str``."""
-    return _CHILD_TOKEN.sub(lambda m: name_child(m.group(1)), text)
+    """Replace ``{child:ID}`` tokens using ``name_child(id) -> str``; a name that starts a sentence starts
+    with a capital ("Another child was not seen alone", not "another child was")."""
+    def name(m: re.Match[str]) -> str:
+        label = name_child(m.group(1))
+        return label[:1].upper() + label[1:] if _SENTENCE_END.search(text, 0, m.start()) else label
+    return _CHILD_TOKEN.sub(name, text)
 
 
 def themes_of(stored_flags: list[dict]) -> list[dict]:

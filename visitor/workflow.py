@@ -74,8 +74,9 @@ def discard_draft(store: Store, visit_id: str) -> dict:
     return visit
 
 
-def finalise(store: Store, visit: dict) -> dict:
-    """Refuse an incomplete visit; otherwise make it final (read-only), say who signed it, refresh patterns."""
+def finalise(store: Store, visit: dict, on: date | None = None) -> dict:
+    """Refuse an incomplete visit; otherwise make it final (read-only), say who signed it and when (``on``,
+    default today: the report's date), refresh patterns."""
     found = gaps_for(store, visit)
     if found:
         raise Incomplete(found)
@@ -83,7 +84,7 @@ def finalise(store: Store, visit: dict) -> dict:
     who = visit.get("visitor") or store.profile()
     signed = {**visit, "finalised_by": {"name": who.get("name", ""), "role": "Independent person (regulation 44)",
                                         "organisation": who.get("organisation", ""),
-                                        "on": date.today().isoformat()}}
+                                        "on": (on or date.today()).isoformat()}}
     with store.transaction():  # the visit, its draft's removal, the flags and the summary commit together
         final = store.store_final(signed)
         refresh_home(store, visit["home_id"])

@@ -23,6 +23,7 @@ from docx.shared import Cm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
 from visitor import trends
+from visitor.analysis import themes
 from visitor.checklist import Checklist
 from visitor.model import RECORD_TYPES, Child, Home, standard_of, standard_title
 from visitor.report import chart, template
@@ -129,21 +130,27 @@ class Writer:
     def heading(self, text: str, level: int = 1) -> None:
         self.para(text, "Title" if level == 0 else f"Heading {level}")
 
-    def para(self, text: str = "", style: str | None = None, bold_prefix: str = "") -> None:
+    def para(self, text: str = "", style: str | None = None, bold_prefix: str = "", fact: bool = False,
+             keep: bool = False) -> None:
         """A paragraph written as one XML string and parsed once, as python-docx's ``add_run`` would make it
-        (a bold run for the prefix; tabs and line breaks as ``w:tab`` and ``w:br``), at a fraction of the cost."""
-        props = f'<w:pPr><w:pStyle w:val="{escape(self.style_id(style), _QUOTE)}"/></w:pPr>' if style else ""
-        prefix = f"<w:r><w:rPr><w:b/></w:rPr>{_run_content(self.t(bold_prefix))}</w:r>" if bold_prefix else ""
-        self.add(parse_xml(f"<w:p {nsdecls('w')}>{props}{prefix}<w:r>{_run_content(self.t(text))}</w:r></w:p>"))
+        (a bold run for the prefix; tabs and line breaks as ``w:tab`` and ``w:br``), at a fraction of the cost.
+        ``fact`` marks a fact about the home (a recipient named from its record), filtered by ``Audience.fact``;
+        ``keep`` keeps a lead-in on the page of what it introduces (``w:keepNext``)."""
+        clean = self.fact if fact else self.t
+        style_xml = f'<w:pStyle w:val="{escape(self.style_id(style), _QUOTE)}"/>' if style else ""
+        props = f"<w:pPr>{style_xml}{'<w:keepNext/>' if keep else ''}</w:pPr>" if style or keep else ""
+        prefix = f"<w:r><w:rPr><w:b/></w:rPr>{_run_content(clean(bold_prefix))}</w:r>" if bold_prefix else ""
+        self.add(parse_xml(f"<w:p {nsdecls('w')}>{props}{prefix}<w:r>{_run_content(clean(text))}</w:r></w:p>"))
 
-    def bullet(self, text: str, bold_prefix: str = "") -> None:
-        self.para(text, "List Bullet", bold_prefix)
+    def bullet(self, text: str, bold_prefix: str = "", fact: bool = False) -> None:
+        self.para(text, "List Bullet", bold_prefix, fact)
 
     def table(self, header: list[str] | None, rows: list[list[str]], widths: list[float] | None = None,
-              font: float | None = None, facts: bool = False) -> None:
+              font: float | None = None, facts: bool = False, keep: bool = False) -> None:
         """A table built as one XML string and parsed once: python-docx's cell API is ~10x slower.
 
-        The header row repeats on every page (``w:tblHeader``) and no row splits across pages. Columns
+        The header row repeats on every page (``w:tblHeader``), stays with the first row (``w:keepNext``)
+        and no row splits across pages; ``keep`` holds a short table (the signature) on one page. Columns
         are widened so that no header word breaks; ``header=None`` makes a plain two-column grid.
         ``facts`` marks a table of facts about the home, filtered by ``Audience.fact``.
         """
@@ -153,17 +160,17 @@ class Writer:
         twips = [int(w * 567) for w in widths]
         size = f'<w:rPr><w:sz w:val="{int(font * 2)}"/></w:rPr>' if font else ""
 
-        def cell(text: str, width: int) -> str:
+        def cell(text: str, width: int, with_next: bool) -> str:
             lines = clean(text).split("\n")
             runs = "<w:br/>".join(
                 "<w:tab/>".join(f'<w:t xml:space="preserve">{escape(part)}</w:t>' for part in line.split("\t"))
                 for line in lines)
             return (f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>'
-                    f"<w:p><w:r>{size}{runs}</w:r></w:p></w:tc>")
+                    f"<w:p>{'<w:pPr><w:keepNext/></w:pPr>' if with_next else ''}<w:r>{size}{runs}</w:r></w:p></w:tc>")
 
-        def row(values: list[str], head: bool) -> str:
+        def row(values: list[str], head: bool, with_next: bool) -> str:
             props = "<w:trPr><w:cantSplit/>" + ("<w:tblHeader/>" if head else "") + "</w:trPr>"
-            return "<w:tr>" + props + "".join(cell(v, w) for v, w in zip(values, twips)) + "</w:tr>"
+            return "<w:tr>" + props + "".join(cell(v, w, with_next) for v, w in zip(values, twips)) + "</w:tr>"
 
         first_row = "1" if header else "0"
         xml = (f"<w:tbl {nsdecls('w')}><w:tblPr><w:tblStyle w:val=\"{self.style_id(TABLE_STYLE)}\"/>"
@@ -171,7 +178,8 @@ class Writer:
                f'<w:tblLook w:val="{"04A0" if header else "0480"}" w:firstRow="{first_row}" w:lastRow="0" '
                'w:firstColumn="1" w:lastColumn="0" w:noHBand="0" w:noVBand="1"/></w:tblPr><w:tblGrid>'
                + "".join(f'<w:gridCol w:w="{t}"/>' for t in twips) + "</w:tblGrid>"
-               + (row(header, True) if header else "") + "".join(row(r, False) for r in rows) + "</w:tbl>")
+               + (row(header, True, bool(rows)) if header else "")
+               + "".join(row(r, False, keep and n < len(rows) - 1) for n, r in enumerate(rows)) + "</w:tbl>")
         self.add(parse_xml(xml))
         self.paragraph()
 
@@ -291,6 +299,7 @@ def build(data: ReportData, audience: Audience) -> bytes:
 
     if data.draft:
         _draft_banner(w)
+    dated = report_date(data)
     w.heading("Regulation 44 independent person's report", 0)
     w.paragraph("Subtitle").add_run(w.fact(f"{home.name} — visit of {_day(visit['date'])}"))
     w.table(None, [
@@ -300,8 +309,8 @@ def build(data: ReportData, audience: Audience) -> bytes:
         ["Registered places", str(home.places)],
         ["Date of visit", f"{_day(visit['date'])} ({'announced' if visit.get('announced') else 'unannounced'})"],
         ["Independent person", f"{visitor.get('name', '')}, {visitor.get('organisation', '')}".strip(", ")],
-        ["Date of report", _day(date.today().isoformat())],
-        ["Report due", f"{_day(data.deadline.isoformat())} ({(date.today() - date.fromisoformat(visit['date'])).days} days since the visit)"],
+        ["Date of report", _day(dated.isoformat())],
+        ["Report due", _due(data, dated)],
         ["This copy is for", audience.label],
     ], [5, 11], facts=True)
 
@@ -323,11 +332,11 @@ def build(data: ReportData, audience: Audience) -> bytes:
         w.heading(sec.title if sec.id != "children" else "Advocacy and children's voice")
         w.table(["Question", "Finding", "Notes"], rows, [7.5, 3, 6.5])
     _people_records(w, data)
-    _recommendations(w, data, audience)
+    _recommendations(w, data)
     if visit.get("addenda"):
         w.heading("Addenda")
         for entry in visit["addenda"]:
-            w.para(entry["text"], bold_prefix=f"{entry['date']} — {entry['reason']}: ")
+            w.para(entry["text"], bold_prefix=f"{_day(entry['date'])} — {entry['reason']}: ")
     w.heading("Independence and conflicts of interest")
     conflict = visit.get("conflict", {})
     w.para(conflict.get("declaration") or visitor.get("independence", ""))
@@ -341,6 +350,25 @@ def build(data: ReportData, audience: Audience) -> bytes:
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
+
+
+def report_date(data: ReportData) -> date:
+    """The day the report is dated: the day it was signed (finalised), so that every export of a final
+    visit carries the same date; today for a draft."""
+    signed = data.visit.get("finalised_by") or {}
+    if data.draft or data.visit.get("status") != "final":
+        return date.today()
+    return date.fromisoformat(signed.get("on") or (data.visit.get("finalised") or data.visit["date"])[:10])
+
+
+def _due(data: ReportData, dated: date) -> str:
+    """The deadline with the days from the visit to this report's date, and whether it came after it."""
+    days = (dated - date.fromisoformat(data.visit["date"])).days
+    late = ", after the deadline" if dated > data.deadline else ""
+    if data.draft or data.visit.get("status") != "final":
+        return f"{_day(data.deadline.isoformat())} ({_count(days, 'day')} since the visit{late})"
+    when = f"{_count(days, 'day')} after the visit" if days else "the day of the visit"
+    return f"{_day(data.deadline.isoformat())} (this report is dated {when}{late})"
 
 
 def _properties(doc, w: Writer, data: ReportData, audience: Audience) -> None:
@@ -387,21 +415,54 @@ def _patterns(w: Writer, data: ReportData, audience: Audience) -> None:
            "into themes, most severe first.")
     if not data.patterns:
         w.para("No patterns of concern are open.")
-    about_others = [f for f in data.patterns
-                    if f.get("children") and not any(audience.identifies(c) for c in f["children"])]
-    shown = [f for f in data.patterns if f not in about_others]
-    by_key = {f["key"]: f for f in shown}
-    for theme in trends.themes_of(shown):
+
+    def status(flag: dict) -> str:
+        raised = flag.get("raised_on", data.visit["date"])
+        return "" if raised >= data.visit["date"] else f" (raised {_day(raised)}, still open)"
+
+    write_themes(w, [f for f in data.patterns if not f.get("resolved")], audience, status)
+
+
+def write_themes(w: Writer, flags: list[dict], audience: Audience, status) -> None:
+    """Flags grouped into themes, most severe first: each theme's line, then every flag's evidence, with
+    ``status(flag)`` after its title. Flags about other children only are left out of a placing
+    authority's copy and counted. Flags may share a key (the same event flagged and resolved at two
+    visits), so each goes to ``themes.group`` under its key and position: ordered as by key, told once each."""
+    about_others = [f for f in flags if f.get("children") and not any(audience.identifies(c) for c in f["children"])]
+    shown = [f for f in flags if f not in about_others]
+    tagged = [{**f, "theme": themes.theme_for(f), "key": f"{f['key']}\x00{n}"} for n, f in enumerate(shown)]
+    for theme in themes.group(tagged):
         severity = "high" if theme["severity"] == "high" else "medium"
-        w.para(trends.render(theme["summary"], audience.child_label), bold_prefix=f"{theme['label']} ({severity}): ")
+        w.para(trends.render(theme["summary"], audience.child_label), bold_prefix=f"{theme['label']} ({severity}): ",
+               keep=True)
         for key in theme["flags"]:
-            flag = by_key[key]
-            status = "" if flag.get("raised_on", data.visit["date"]) >= data.visit["date"] else \
-                f" (raised {_day(flag['raised_on'])}, still open)"
-            w.bullet(trends.render(flag["evidence"], audience.child_label), bold_prefix=f"{flag['title']}{status}: ")
+            flag = shown[int(key.rsplit("\x00", 1)[1])]
+            w.bullet(evidence_for(flag.get("evidence", ""), audience), bold_prefix=f"{flag['title']}{status(flag)}: ")
     if about_others:
         w.para(f"{_count(len(about_others), 'pattern')} about other children at the home "
                f"{'is' if len(about_others) == 1 else 'are'} not set out in this copy.")
+
+
+# A sentence of evidence that begins with a child: what a merged flag says about one child.
+_CHILD_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\{child:)")
+
+
+def evidence_for(text: str, audience: Audience) -> str:
+    """A flag's evidence as this copy may tell it. A flag joins findings about several children ("AB is
+    non-verbal and has no advocate … JK is non-verbal …"); a placing authority's copy keeps the sentences
+    about its own children and the home as a whole, and only counts those about other children alone."""
+    kept, left = [], 0
+    for part in _CHILD_SENTENCE.split(text) if audience.redacting else [text]:
+        named = trends.children_in(part)
+        if part.startswith("{child:") and not any(audience.identifies(c) for c in named):
+            left += 1
+        else:
+            kept.append(part)
+    told = trends.render(" ".join(kept), audience.child_label)
+    if left:
+        told += (f" {_count(left, 'finding')} about {'another child is' if left == 1 else 'other children are'}"
+                 " not set out in this copy.")
+    return told.strip()
 
 
 def _children(w: Writer, data: ReportData, audience: Audience) -> None:
@@ -412,12 +473,14 @@ def _children(w: Writer, data: ReportData, audience: Audience) -> None:
     seen = sum(1 for c in resident if answers.get(c.id, {}).get("seen") == "yes")
     alone = sum(1 for c in resident if answers.get(c.id, {}).get("seen_alone") == "yes")
     nonverbal = [c for c in resident if c.communication == "non-verbal"]
+    shown = [c for c in resident if audience.may_identify(c)]
+    # "set out below" only when the table below holds a non-verbal child this copy may show
+    how = ("; how their experience was understood (observation, communication aids, an advocate) is set out below."
+           if any(c.communication == "non-verbal" for c in shown) else ".")
     w.para(f"{_count(len(resident), 'child', 'children')} lived at the home on the day; {seen} {_were(seen)} seen "
            f"and {alone} {_were(alone)} seen alone."
-           + (f" {_count(len(nonverbal), 'child', 'children')} {'is' if len(nonverbal) == 1 else 'are'} non-verbal; "
-              "how their experience was understood (observation, communication aids, an advocate) is set out "
-              "below." if nonverbal else ""))
-    shown = [c for c in resident if audience.may_identify(c)]
+           + (f" {_count(len(nonverbal), 'child', 'children')} {'is' if len(nonverbal) == 1 else 'are'} non-verbal"
+              + how if nonverbal else ""))
     if len(shown) < len(resident):
         w.para(f"{_count(len(resident) - len(shown), 'other child', 'other children')} lived at the home on the day; "
                "this copy does not identify them or set out their views.")
@@ -434,18 +497,20 @@ def _children(w: Writer, data: ReportData, audience: Audience) -> None:
 def _finding_row(data: ReportData, item, required: set[str]) -> list[str] | None:
     """One question's row: its finding and the visitor's note. The finalise check's requirements decide
     what an empty answer means: "not answered" for a required one (a draft), left out for an optional
-    or unasked one — unless the visitor wrote a note on it, which is always printed (with "—")."""
+    or unasked one — unless the visitor wrote a note on it, which is always printed (with "—"). A
+    follow-up that did not apply was not asked: an answer it kept from before is not a finding
+    ("yes (not asked: did not apply)" told a reader the return-home interviews were offered when there
+    was no missing episode)."""
     visit = data.visit
-    value = visit.get("answers", {}).get(item.id)
-    note = visit.get("notes", {}).get(item.id, "")
     applies = data.checklist.applies(item, visit)
+    value = visit.get("answers", {}).get(item.id) if applies else None
+    note = visit.get("notes", {}).get(item.id, "")
     if value in (None, "") and f"a:{item.id}" not in required:
         if not str(note).strip():
             return None  # optional or not asked, and nothing written: nothing to report
         return [item.question, "—" if applies else "— (not asked: did not apply)", note]
     concern = applies and (item.raises_concern(value) or item.id in visit.get("flagged", []))
-    finding = _fmt(value) + (" ⚠ concern" if concern else "") + ("" if applies else " (not asked: did not apply)")
-    return [item.question, finding, note]
+    return [item.question, _fmt(value) + (" ⚠ concern" if concern else ""), note]
 
 
 def _child_notes(w: Writer, data: ReportData, shown: list[Child], audience: Audience) -> None:
@@ -487,7 +552,7 @@ def _people_records(w: Writer, data: ReportData) -> None:
         w.table(["Record", "Status", "Period", "Notes"], rows, [6, 3, 3, 5])
 
 
-def _recommendations(w: Writer, data: ReportData, audience: Audience) -> None:
+def _recommendations(w: Writer, data: ReportData) -> None:
     visit = data.visit
     w.heading("Progress on earlier recommendations")
     if not data.earlier:
@@ -505,20 +570,16 @@ def _recommendations(w: Writer, data: ReportData, audience: Audience) -> None:
     if not recs:
         w.para("No new recommendations were made at this visit.")
         return
-    header = ["#", "Recommendation", "Quality standard / regulation", "Timescale"]
-    widths: list[float] = [1, 8, 4, 4]
-    if audience.kind == "provider":
-        header.append("Manager's response")
-        widths = [0.8, 5.4, 3, 2.6, 5.2]
+    # Every copy shows the registered person's response: Ofsted and the placing authorities see whether each
+    # recommendation was considered within its timescale (reg 44(5)), as the next report shows them anyway.
     rows = []
     for n, rec in enumerate(recs, 1):
         standard = standard_of(rec)
         reference = "; ".join(x for x in (standard_title(standard) if standard else "", rec.get("reference", "")) if x)
-        row = [str(n), rec["text"], reference, rec.get("timescale", "")]
-        if audience.kind == "provider":
-            row.append(response_text(visit.get("responses", {}).get(rec["id"]), rec))
-        rows.append(row)
-    w.table(header, rows, widths)
+        rows.append([str(n), rec["text"], reference, rec.get("timescale", ""),
+                     response_text(visit.get("responses", {}).get(rec["id"]), rec)])
+    w.table(["#", "Recommendation", "Quality standard / regulation", "Timescale", "Manager's response"], rows,
+            [0.8, 5.4, 3, 2.6, 5.2])
 
 
 def response_text(response: dict | None, rec: dict) -> str:
@@ -561,20 +622,22 @@ def _signature(w: Writer, data: ReportData) -> None:
         w.para("Not yet signed: this is a draft for factual accuracy.")
         return
     visitor = data.visit.get("visitor") or {}
-    day = signed.get("on") or (data.visit.get("finalised") or data.visit["date"])[:10]
+    day = report_date(data).isoformat()
     w.table(None, [["Name", signed.get("name") or visitor.get("name") or "not recorded"],
                    ["Role", signed.get("role") or "Independent person (regulation 44)"],
                    ["Organisation", signed.get("organisation") or visitor.get("organisation") or "not recorded"],
-                   ["Date", _day(day)]], [5, 11], facts=True)
+                   ["Date", _day(day)]], [5, 11], facts=True, keep=True)
 
 
 def _distribution(w: Writer, data: ReportData, audience: Audience) -> None:
     w.heading("Distribution")
     w.para("Copies go to (regulation 44(7)):")
+    # The provider, manager, RI and the home's local authority are facts about the home: a local authority
+    # that shares a name with another placing authority ("Northshire") is not redacted from them.
     for recipient, kind in data.recipients:
         if kind == "placing-authority" and audience.redacting and recipient != audience.authority:
             continue
-        w.bullet(recipient)
+        w.bullet(recipient, fact=kind != "placing-authority")
     if audience.redacting:
         w.bullet("Each other placing authority with a child at the home, in a copy that identifies only its own children")
     sent = data.visit.get("distribution", [])
@@ -583,7 +646,7 @@ def _distribution(w: Writer, data: ReportData, audience: Audience) -> None:
         for entry in sent:
             if entry["audience"] == "placing-authority" and audience.redacting and entry["recipient"] != audience.authority:
                 continue
-            w.bullet(f"{entry['recipient']} on {_day(entry['sent_on'])}")
+            w.bullet(f"{entry['recipient']} on {_day(entry['sent_on'])}", fact=entry["audience"] != "placing-authority")
 
 
 def _landscape_section(doc):

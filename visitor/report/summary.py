@@ -17,7 +17,8 @@ from typing import Any
 
 from visitor import consideration, workflow
 from visitor.locations import private_dir
-from visitor.model import QUALITY_STANDARDS, Child, Home, ValidationError, parse_date, standard_of
+from visitor.model import (QUALITY_STANDARDS, Child, Home, ValidationError, open_recommendations, parse_date,
+                           standard_of, standard_title)
 from visitor.report.audience import Audience
 from visitor.report.export import template_setting, safe_part, sweep_temp_files
 from visitor.storage import atomic_write
@@ -159,6 +160,17 @@ def recommendation_tally(data: SummaryData) -> list[list[str]]:
     return table + [["All recommendations", *map(str, totals)]]
 
 
+def outstanding_from_before(data: SummaryData) -> list[dict]:
+    """Recommendations made before the period and still open at its end (not rated met or no longer
+    relevant): the tally counts only those made in the period, and a reg 45 review needs these too."""
+    return [r for r in open_recommendations(data.all_visits) if r["visit_date"] <= data.period.start.isoformat()]
+
+
+def _standard(rec: dict) -> str:
+    standard = standard_of(rec)
+    return "; ".join(x for x in (standard_title(standard) if standard else "", rec.get("reference", "")) if x) or "—"
+
+
 def voice_rows(data: SummaryData) -> list[list[str]]:
     rows = []
     for visit in data.visits:
@@ -237,7 +249,7 @@ def build_summary(data: SummaryData, audience: Audience) -> bytes:
 
     from visitor import trends
     from visitor.report import chart, template
-    from visitor.report.build import Writer, _field
+    from visitor.report.build import Writer, _field, response_text, write_themes
 
     w = Writer(audience, data.template, data.problems)
     doc = w.doc
@@ -276,19 +288,24 @@ def build_summary(data: SummaryData, audience: Audience) -> bytes:
     for visit in data.visits:
         opinions = visit.get("opinions", {})
         rows.append([_month(visit["date"]), opinions.get("safeguarded", {}).get("answer") or "not given",
+                     opinions.get("safeguarded", {}).get("reasons", ""),
                      opinions.get("wellbeing", {}).get("answer") or "not given",
-                     opinions.get("safeguarded", {}).get("reasons", "")])
-    w.table(["Month", "Safeguarded", "Well-being", "Reasons (safeguarding)"], rows, [2.4, 2.8, 2.8, 9])
+                     opinions.get("wellbeing", {}).get("reasons", "")])
+    # Both reg 44(4) opinions with their reasons: a well-being opinion without its reasons says little.
+    w.table(["Month", "Safeguarded", "Reasons", "Well-being", "Reasons"], rows, [2.2, 2.6, 4.8, 2.6, 4.8], font=9)
 
     w.heading("Themes of concern")
     patterns, grouped = themes(data)
     if not patterns and not grouped:
         w.para("No concerns or patterns of concern were raised in the period.")
-    for flag in patterns:
+
+    def status(flag: dict) -> str:
         state = "resolved " + _day(flag["resolved"]["on"]) if flag.get("resolved") else "still open"
-        w.bullet(trends.render(flag.get("evidence", ""), audience.child_label),
-                 bold_prefix=f"{flag['title']} (raised {_day(flag['raised_on'])}, {state}): ")
+        return f" (raised {_day(flag['raised_on'])}, {state})"
+
+    write_themes(w, patterns, audience, status)
     if grouped:
+        w.para("Concerns raised at the visits in the period, by kind:", keep=True)
         w.table(["Concern", "Visits", "Months"], [[m, str(len(months)), ", ".join(months)] for m, months in grouped],
                 [9, 2, 6])
 
@@ -297,6 +314,13 @@ def build_summary(data: SummaryData, audience: Audience) -> bytes:
            "visit found it met); met and outstanding as rated at the latest visit.")
     w.table(["Quality standard", "Made", "Considered", "Met", "Outstanding"], recommendation_tally(data),
             [8, 2, 2.6, 2, 2.8])
+    carried = outstanding_from_before(data)
+    if carried:
+        w.para(f"Made before the period and still outstanding at its end: {len(carried)}.", keep=True)
+        w.table(["Made", "Recommendation", "Quality standard / regulation", "Latest rating", "Manager's response"],
+                [[_day(r["visit_date"]), r["text"], _standard(r),
+                  (r["progress"] or {}).get("rating") or "not rated yet", response_text(r["provider_response"], r)]
+                 for r in carried], [2.2, 5.2, 3.2, 2.2, 4.2])
 
     w.heading("Children's voice")
     w.table(["Month", "Children", "Seen", "Seen alone", "Non-verbal", "With an advocate", "Non-instructed advocacy"],
@@ -322,6 +346,7 @@ def build_summary(data: SummaryData, audience: Audience) -> bytes:
             f"{title}: " + ", ".join(f"{lab} {trends._num(v)}" for lab, v in zip(labels, values))
             for title, _, values in panels)))
         doc_pr.set("title", w.t("Measures over the period"))
+        w.para(f"Figure 1. Measures at the {len(points)} visits in the period; the latest visit is in red.", "Caption")
 
     w.heading("What changed since the previous summary")
     w.para(f"Compared with the previous period of the same length ({data.previous.label}).")
