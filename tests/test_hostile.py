@@ -322,3 +322,39 @@ def test_any_text_in_a_bundle_is_refused_whole_or_stored_exactly(tmp_path_factor
     assert stored == name.replace("\x00", "").strip()  # surrounding white space (even a trailing new line) trimmed
     assert held.visits("home-000")[0]["notes"]["restraints"] == note.replace("\x00", "")
     assert not _has_control(stored)
+
+
+# -- a hand-edited settings.json ----------------------------------------------------------------------------
+HUGE = 10 ** 400  # a JSON integer no float can hold
+SETTING_TYPE = "children's home (disabled children)"  # oak-house's, so its peer rates are the ones read
+HOSTILE_SETTINGS = [
+    {"report_deadline": "days:³"}, {"report_deadline": "days:٣"},
+    {"thresholds": {"rising_visits": HUGE}}, {"thresholds": {"baseline_factor": HUGE}},
+    *({"reference_rates": {"default": {"restraints": rate}}} for rate in (math.nan, math.inf, 1e400, HUGE)),
+    *({"peer_rates": {SETTING_TYPE: {"homes": 5, "rates": {"restraints": rate}}}}
+      for rate in (math.nan, math.inf, HUGE)),
+    *({"peer_rates": {SETTING_TYPE: {"homes": homes, "rates": {"restraints": 1}}}} for homes in (-5, True, HUGE)),
+]
+
+
+@pytest.mark.parametrize("change", HOSTILE_SETTINGS, ids=lambda c: json.dumps(c)[:60])
+def test_a_hand_edited_setting_that_cannot_be_used_is_named_by_check_and_refused_in_one_line(demo, capsys, change):
+    """`reg44 check` names the setting (never "all is well"), and a command that uses it refuses in one
+    line that says what is wrong (never "the data could not be read", nor a silently disabled rule)."""
+    root, _ = demo
+    path = root / "settings.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **change}))
+    named = {"report_deadline": "report_deadline", "thresholds": "threshold", "reference_rates": "reference",
+             "peer_rates": "peer_rates"}[next(iter(change))]
+    assert cli.main(["--data", str(root), "check"]) != 0
+    out, err = capsys.readouterr()
+    assert named in out and "all is well" not in out and "could not be read" not in out + err, out + err
+    before = folder_state(root)
+    for argv in (["trends", "oak-house"], ["visits", "oak-house"]):
+        code = cli.main(["--data", str(root), *argv])
+        out, err = capsys.readouterr()
+        if code == 0:  # a measure's rate or a threshold the command does not use
+            assert "report_deadline" not in change and argv[0] == "visits", (argv, change)
+            continue
+        assert err.startswith("reg44: ") and len(err.strip().splitlines()) == 1 and named in err, (argv, err)
+    assert folder_state(root) == before
