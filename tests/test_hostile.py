@@ -358,3 +358,47 @@ def test_a_hand_edited_setting_that_cannot_be_used_is_named_by_check_and_refused
             continue
         assert err.startswith("reg44: ") and len(err.strip().splitlines()) == 1 and named in err, (argv, err)
     assert folder_state(root) == before
+
+
+# -- a hostile checklist carried in a bundle (the same parser reads checklist TOML files) ------------------
+def _item(checklist: dict, item_id: str = "restraints") -> dict:
+    return next(i for s in checklist["sections"] for i in s["items"] if i["id"] == item_id)
+
+
+HOSTILE_CHECKLISTS = {
+    "title-number": lambda c: c.update(title=7),
+    "version-huge": lambda c: c.update(version=HUGE),
+    "section-title-object": lambda c: c["sections"][0].update(title={"x": 1}),
+    "section-id-number": lambda c: c["sections"][0].update(id=5),
+    "section-id-twice": lambda c: c["sections"][1].update(id=c["sections"][0]["id"]),
+    "section-guidance-list": lambda c: c["sections"][0].update(guidance=["x"]),
+    "items-text": lambda c: c["sections"][0].update(items="abc"),
+    "question-object": lambda c: _item(c).update(question={"a": 1}),
+    "question-escape": lambda c: _item(c).update(question="Restraints\x1b[2J\x1b[31m"),
+    "label-number": lambda c: _item(c).update(label=5),
+    "guidance-list": lambda c: _item(c).update(guidance=[1]),
+    "ref-control": lambda c: _item(c).update(ref="Reg 20\x00\x0b"),
+    "max-text": lambda c: _item(c).update(max="x"),
+    "max-nan": lambda c: _item(c).update(max=math.nan),
+    "min-above-max": lambda c: _item(c).update(min=10, max=1),
+    "metric-text": lambda c: _item(c).update(metric="no"),
+    "concern-above-text": lambda c: _item(c).update(concern={"above": "x"}),
+    "concern-in-text": lambda c: _item(c, "premises").update(concern={"in": "poor"}),
+    "concern-message-number": lambda c: _item(c).update(concern={"above": 0, "message": 5}),
+    "options-numbers": lambda c: _item(c, "premises").update(options=[1, 2, 3]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_CHECKLISTS))
+def test_a_hostile_checklist_in_a_bundle_is_refused_whole_in_one_line_naming_it(tmp_path, capsys, name):
+    """Before: most of these loaded, `check` said all was well, and trends, export or the summary then failed
+    with "the data could not be read"; two failed the load itself with a bare Python error."""
+    data = _small_bundle()
+    HOSTILE_CHECKLISTS[name](data["checklists"][0])
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(data))
+    root = tmp_path / "d"
+    code = cli.main(["--data", str(root), "load", str(path)])
+    _out, err = capsys.readouterr()
+    assert code != 0 and err.startswith("reg44: checklists[0]: ") and len(err.strip().splitlines()) == 1, err[:300]
+    assert folder_state(root) == {}
