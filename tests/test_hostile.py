@@ -402,3 +402,19 @@ def test_a_hostile_checklist_in_a_bundle_is_refused_whole_in_one_line_naming_it(
     _out, err = capsys.readouterr()
     assert code != 0 and err.startswith("reg44: checklists[0]: ") and len(err.strip().splitlines()) == 1, err[:300]
     assert folder_state(root) == {}
+
+
+# -- the export folder ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("inside", [".", "homes", ".journal", "backups", "new/deep"])
+def test_reports_are_never_written_inside_the_data_folder(demo, capsys, tmp_path, inside):
+    """Before: `--out DATA/.journal` wrote the report where the next start swept it away unseen, and
+    `--out DATA/homes` left children's reports in the data folder, beyond erasure and `restore`'s reach."""
+    root, ids = demo
+    (tmp_path / "via").symlink_to(root)  # the same folder, reached through a link
+    for out in (root / inside, tmp_path / "via" / inside):
+        for argv in (["export", ids["visit"], "--audience", "all", "--out", str(out)],
+                     ["summary", "oak-house", "--out", str(out)]):
+            assert not attempt(capsys, root, argv), argv
+    assert not list(root.rglob("*.docx")) and not (root / "new").exists()
+    assert attempt(capsys, root, ["export", ids["visit"], "--audience", "provider", "--out", str(tmp_path / "out")])
+    assert len(list((tmp_path / "out").glob("*.docx"))) == 1

@@ -434,6 +434,15 @@ class Store:
     def draft_path(self, home_id: str) -> Path:
         return inside(self.root / "drafts", home_id, "home id", ".json")
 
+    def export_folder(self, out_dir: str | os.PathLike) -> Path:
+        """The folder reports are written to, made owner-only if missing; never the data folder or a folder in it
+        (the next start sweeps stray files from ``.journal``, and a report in the folder is beyond erasure)."""
+        folder = Path(out_dir).expanduser().resolve()
+        if folder.is_relative_to(self.root.resolve()):
+            raise ValidationError(f"Reports are not written inside the data folder ({self.root}): "
+                                  "choose a folder outside it.")
+        return private_dir(folder)
+
     @property
     def settings_path(self) -> Path:
         return self.root / "settings.json"
