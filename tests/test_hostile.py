@@ -159,6 +159,20 @@ def test_dump_to_hostile_targets_is_refused_and_writes_nothing(demo, capsys, tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == before_tmp
 
 
+def test_dump_never_writes_over_or_into_the_data_folder(demo, capsys, tmp_path):
+    """Before: `reg44 dump DATA/index.json` replaced the folder's index with the bundle (every home gone
+    until `reg44 restore`), and `dump DATA/homes/x.json` planted a file that `check` then called broken."""
+    root, _ = demo
+    (tmp_path / "link.json").symlink_to(root / "index.json")
+    (tmp_path / "via").symlink_to(root)
+    for target in [root / "index.json", root / "settings.json", root / "homes" / "oak-house.json",
+                   root / "homes" / "x.json", root / ".journal" / "b.json", root / "b.json", tmp_path / "link.json",
+                   tmp_path / "via" / "index.json"]:
+        assert not attempt(capsys, root, ["dump", str(target)]), target
+    assert attempt(capsys, root, ["dump", str(tmp_path / "b.json")])
+    assert attempt(capsys, root, ["check"])
+
+
 @pytest.mark.parametrize("field", ["places", "miles", "months"])
 def test_hostile_numbers_are_refused_or_kept_as_the_same_whole_number(demo, capsys, field):
     root, _ = demo

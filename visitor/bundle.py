@@ -90,6 +90,7 @@ def write(store: Store, path: Path) -> Path:
         raise BundleError(f"{_shown(path)} is a folder: give a file name, e.g. {_shown(path / 'reg44-bundle.json')}.")
     if not path.parent.is_dir():
         raise BundleError(f"The folder {_shown(path.parent)} does not exist; nothing was written.")
+    store.outside(path, "Bundles")
     atomic_text(path, lambda out: stream(store, out))
     return path
 

@@ -434,14 +434,19 @@ class Store:
     def draft_path(self, home_id: str) -> Path:
         return inside(self.root / "drafts", home_id, "home id", ".json")
 
+    def outside(self, path: str | os.PathLike, what: str = "Reports and bundles") -> Path:
+        """``path`` resolved (links followed), refused if it is the data folder or in it: reg44 writes only its own
+        files there, through the journal (a report or bundle could replace a data file, be swept from
+        ``.journal`` at the next start, or lie beyond erasure)."""
+        resolved = Path(path).expanduser().resolve()
+        if resolved.is_relative_to(self.root.resolve()):
+            raise ValidationError(f"{what} are not written inside the data folder ({self.root}): "
+                                  "choose a place outside it.")
+        return resolved
+
     def export_folder(self, out_dir: str | os.PathLike) -> Path:
-        """The folder reports are written to, made owner-only if missing; never the data folder or a folder in it
-        (the next start sweeps stray files from ``.journal``, and a report in the folder is beyond erasure)."""
-        folder = Path(out_dir).expanduser().resolve()
-        if folder.is_relative_to(self.root.resolve()):
-            raise ValidationError(f"Reports are not written inside the data folder ({self.root}): "
-                                  "choose a folder outside it.")
-        return private_dir(folder)
+        """The folder reports are written to (outside the data folder), made owner-only if missing."""
+        return private_dir(self.outside(out_dir, "Reports"))
 
     @property
     def settings_path(self) -> Path:
