@@ -113,6 +113,18 @@ class _Transaction:
         return not (self.tables or self.raw or self.spilled)
 
 
+def _not_nested(root: Path) -> None:
+    """Refuse a data folder inside another one, or holding one in a folder of its own: each would write where the
+    other keeps its files (a journal sweeps what it did not stage; a home file could be the other's index)."""
+    resolved = root.expanduser().resolve()
+    for parent in resolved.parents:
+        if (parent / DataLock.NAME).is_file():
+            raise ValidationError(f"{root} is inside the data folder {parent}: choose a folder outside it.")
+    for folder in DATA_FOLDERS:
+        if (resolved / folder / DataLock.NAME).is_file():
+            raise ValidationError(f"{root} holds another data folder in {resolved / folder}: choose another folder.")
+
+
 class Store:
     """All reads and writes of one data folder. Writers take the folder's lock on first write.
 
@@ -122,6 +134,7 @@ class Store:
     """
 
     def __init__(self, root: Path | str, *, readonly: bool = False):
+        _not_nested(Path(root))
         self.root = private_dir(Path(root))
         for folder in DATA_FOLDERS:  # writes check this each time; a planted link must not redirect reads either
             no_linked_folders(self.root, self.root / folder)
