@@ -432,3 +432,16 @@ def test_reports_are_never_written_inside_the_data_folder(demo, capsys, tmp_path
     assert not list(root.rglob("*.docx")) and not (root / "new").exists()
     assert attempt(capsys, root, ["export", ids["visit"], "--audience", "provider", "--out", str(tmp_path / "out")])
     assert len(list((tmp_path / "out").glob("*.docx"))) == 1
+
+
+def test_a_bundle_saved_with_a_byte_order_mark_loads_as_it_would_without(tmp_path, capsys):
+    """Before: a bundle hand-edited in an editor that writes a UTF-8 byte order mark (Windows Notepad) was
+    refused as "not valid JSON (expected '{' at character 0 of a block)"; settings.json already read one."""
+    data = _small_bundle()
+    path = tmp_path / "b.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(data, indent=1).replace("\n", "\r\n").encode("utf-8"))
+    root = tmp_path / "d"
+    assert attempt(capsys, root, ["load", str(path)])
+    assert Store(root, readonly=True).home("home-000").name == data["homes"][0]["home"]["name"]
+    path.write_bytes(b"\xef\xbb\xbf\xef\xbb\xbf" + json.dumps(data).encode("utf-8"))  # one mark, not two
+    assert not attempt(capsys, tmp_path / "d2", ["load", str(path)])
