@@ -159,6 +159,20 @@ def test_dump_to_hostile_targets_is_refused_and_writes_nothing(demo, capsys, tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == before_tmp
 
 
+def test_dump_never_writes_over_or_into_the_data_folder(demo, capsys, tmp_path):
+    """Before: `reg44 dump DATA/index.json` replaced the folder's index with the bundle (every home gone
+    until `reg44 restore`), and `dump DATA/homes/x.json` planted a file that `check` then called broken."""
+    root, _ = demo
+    (tmp_path / "link.json").symlink_to(root / "index.json")
+    (tmp_path / "via").symlink_to(root)
+    for target in [root / "index.json", root / "settings.json", root / "homes" / "oak-house.json",
+                   root / "homes" / "x.json", root / ".journal" / "b.json", root / "b.json", tmp_path / "link.json",
+                   tmp_path / "via" / "index.json"]:
+        assert not attempt(capsys, root, ["dump", str(target)]), target
+    assert attempt(capsys, root, ["dump", str(tmp_path / "b.json")])
+    assert attempt(capsys, root, ["check"])
+
+
 @pytest.mark.parametrize("field", ["places", "miles", "months"])
 def test_hostile_numbers_are_refused_or_kept_as_the_same_whole_number(demo, capsys, field):
     root, _ = demo
@@ -322,3 +336,112 @@ def test_any_text_in_a_bundle_is_refused_whole_or_stored_exactly(tmp_path_factor
     assert stored == name.replace("\x00", "").strip()  # surrounding white space (even a trailing new line) trimmed
     assert held.visits("home-000")[0]["notes"]["restraints"] == note.replace("\x00", "")
     assert not _has_control(stored)
+
+
+# -- a hand-edited settings.json ----------------------------------------------------------------------------
+HUGE = 10 ** 400  # a JSON integer no float can hold
+SETTING_TYPE = "children's home (disabled children)"  # oak-house's, so its peer rates are the ones read
+HOSTILE_SETTINGS = [
+    {"report_deadline": "days:³"}, {"report_deadline": "days:٣"},
+    {"thresholds": {"rising_visits": HUGE}}, {"thresholds": {"baseline_factor": HUGE}},
+    *({"reference_rates": {"default": {"restraints": rate}}} for rate in (math.nan, math.inf, 1e400, HUGE)),
+    *({"peer_rates": {SETTING_TYPE: {"homes": 5, "rates": {"restraints": rate}}}}
+      for rate in (math.nan, math.inf, HUGE)),
+    *({"peer_rates": {SETTING_TYPE: {"homes": homes, "rates": {"restraints": 1}}}} for homes in (-5, True, HUGE)),
+]
+
+
+@pytest.mark.parametrize("change", HOSTILE_SETTINGS, ids=lambda c: json.dumps(c)[:60])
+def test_a_hand_edited_setting_that_cannot_be_used_is_named_by_check_and_refused_in_one_line(demo, capsys, change):
+    """`reg44 check` names the setting (never "all is well"), and a command that uses it refuses in one
+    line that says what is wrong (never "the data could not be read", nor a silently disabled rule)."""
+    root, _ = demo
+    path = root / "settings.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **change}))
+    named = {"report_deadline": "report_deadline", "thresholds": "threshold", "reference_rates": "reference",
+             "peer_rates": "peer_rates"}[next(iter(change))]
+    assert cli.main(["--data", str(root), "check"]) != 0
+    out, err = capsys.readouterr()
+    assert named in out and "all is well" not in out and "could not be read" not in out + err, out + err
+    before = folder_state(root)
+    for argv in (["trends", "oak-house"], ["visits", "oak-house"]):
+        code = cli.main(["--data", str(root), *argv])
+        out, err = capsys.readouterr()
+        if code == 0:  # a measure's rate or a threshold the command does not use
+            assert "report_deadline" not in change and argv[0] == "visits", (argv, change)
+            continue
+        assert err.startswith("reg44: ") and len(err.strip().splitlines()) == 1 and named in err, (argv, err)
+    assert folder_state(root) == before
+
+
+# -- a hostile checklist carried in a bundle (the same parser reads checklist TOML files) ------------------
+def _item(checklist: dict, item_id: str = "restraints") -> dict:
+    return next(i for s in checklist["sections"] for i in s["items"] if i["id"] == item_id)
+
+
+HOSTILE_CHECKLISTS = {
+    "title-number": lambda c: c.update(title=7),
+    "version-huge": lambda c: c.update(version=HUGE),
+    "section-title-object": lambda c: c["sections"][0].update(title={"x": 1}),
+    "section-id-number": lambda c: c["sections"][0].update(id=5),
+    "section-id-twice": lambda c: c["sections"][1].update(id=c["sections"][0]["id"]),
+    "section-guidance-list": lambda c: c["sections"][0].update(guidance=["x"]),
+    "items-text": lambda c: c["sections"][0].update(items="abc"),
+    "question-object": lambda c: _item(c).update(question={"a": 1}),
+    "question-escape": lambda c: _item(c).update(question="Restraints\x1b[2J\x1b[31m"),
+    "label-number": lambda c: _item(c).update(label=5),
+    "guidance-list": lambda c: _item(c).update(guidance=[1]),
+    "ref-control": lambda c: _item(c).update(ref="Reg 20\x00\x0b"),
+    "max-text": lambda c: _item(c).update(max="x"),
+    "max-nan": lambda c: _item(c).update(max=math.nan),
+    "min-above-max": lambda c: _item(c).update(min=10, max=1),
+    "metric-text": lambda c: _item(c).update(metric="no"),
+    "concern-above-text": lambda c: _item(c).update(concern={"above": "x"}),
+    "concern-in-text": lambda c: _item(c, "premises").update(concern={"in": "poor"}),
+    "concern-message-number": lambda c: _item(c).update(concern={"above": 0, "message": 5}),
+    "options-numbers": lambda c: _item(c, "premises").update(options=[1, 2, 3]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_CHECKLISTS))
+def test_a_hostile_checklist_in_a_bundle_is_refused_whole_in_one_line_naming_it(tmp_path, capsys, name):
+    """Before: most of these loaded, `check` said all was well, and trends, export or the summary then failed
+    with "the data could not be read"; two failed the load itself with a bare Python error."""
+    data = _small_bundle()
+    HOSTILE_CHECKLISTS[name](data["checklists"][0])
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(data))
+    root = tmp_path / "d"
+    code = cli.main(["--data", str(root), "load", str(path)])
+    _out, err = capsys.readouterr()
+    assert code != 0 and err.startswith("reg44: checklists[0]: ") and len(err.strip().splitlines()) == 1, err[:300]
+    assert folder_state(root) == {}
+
+
+# -- the export folder ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("inside", [".", "homes", ".journal", "backups", "new/deep"])
+def test_reports_are_never_written_inside_the_data_folder(demo, capsys, tmp_path, inside):
+    """Before: `--out DATA/.journal` wrote the report where the next start swept it away unseen, and
+    `--out DATA/homes` left children's reports in the data folder, beyond erasure and `restore`'s reach."""
+    root, ids = demo
+    (tmp_path / "via").symlink_to(root)  # the same folder, reached through a link
+    for out in (root / inside, tmp_path / "via" / inside):
+        for argv in (["export", ids["visit"], "--audience", "all", "--out", str(out)],
+                     ["summary", "oak-house", "--out", str(out)]):
+            assert not attempt(capsys, root, argv), argv
+    assert not list(root.rglob("*.docx")) and not (root / "new").exists()
+    assert attempt(capsys, root, ["export", ids["visit"], "--audience", "provider", "--out", str(tmp_path / "out")])
+    assert len(list((tmp_path / "out").glob("*.docx"))) == 1
+
+
+def test_a_bundle_saved_with_a_byte_order_mark_loads_as_it_would_without(tmp_path, capsys):
+    """Before: a bundle hand-edited in an editor that writes a UTF-8 byte order mark (Windows Notepad) was
+    refused as "not valid JSON (expected '{' at character 0 of a block)"; settings.json already read one."""
+    data = _small_bundle()
+    path = tmp_path / "b.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(data, indent=1).replace("\n", "\r\n").encode("utf-8"))
+    root = tmp_path / "d"
+    assert attempt(capsys, root, ["load", str(path)])
+    assert Store(root, readonly=True).home("home-000").name == data["homes"][0]["home"]["name"]
+    path.write_bytes(b"\xef\xbb\xbf\xef\xbb\xbf" + json.dumps(data).encode("utf-8"))  # one mark, not two
+    assert not attempt(capsys, tmp_path / "d2", ["load", str(path)])

@@ -222,3 +222,67 @@ def test_restore_never_reads_a_backup_through_a_link(folder, outside):
     assert r.returncode == 0, r.stderr
     assert planted.name not in r.stdout
     assert sorted(h.id for h in Store(folder, readonly=True).homes()) == ["second-home", HOME]
+
+
+ADD_HOME = ("home", "add", "--name", "Nested House", "--urn", "SC100001", "--places", "3",
+            "--registered-on", "2015-01-01")
+
+
+@pytest.mark.parametrize("sub", [".journal", "homes", "backups", "homes/deeper", "checklists"])
+def test_a_data_folder_is_never_made_inside_another(folder, sub):
+    """Before: `--data DATA/.journal home add …` made a second data folder in the first one's journal, and the
+    next start of DATA swept its index away unseen; one in DATA/homes sat among DATA's home files."""
+    before = _tree(folder)
+    r = _clean(run_cli(*ADD_HOME, data=folder / sub))
+    assert r.returncode == 2 and r.stderr.startswith("reg44: ") and len(r.stderr.splitlines()) == 1, r.stderr
+    assert str(folder) in r.stderr
+    assert _tree(folder) == before
+
+
+def test_a_data_folder_never_holds_another_in_its_own_folders(folder, tmp_path):
+    """The other way round: a folder whose homes/ is already a reg44 data folder is not opened as one."""
+    outer = tmp_path / "outer"
+    build_small(outer / "homes")
+    before = _tree(outer)
+    r = _clean(run_cli(*ADD_HOME, data=outer))
+    assert r.returncode == 2 and r.stderr.startswith("reg44: ") and len(r.stderr.splitlines()) == 1, r.stderr
+    assert _tree(outer) == before
+
+
+@pytest.mark.parametrize("option", ["--data", "--out"])
+def test_an_empty_folder_name_is_refused_not_taken_as_the_default(folder, tmp_path, monkeypatch, option):
+    """Before: `reg44 --data "$DIR" …` with DIR unset opened the default data folder (`$REG44_DATA` or the
+    user's own), and `--out ""` wrote the reports to the default exports folder."""
+    monkeypatch.chdir(tmp_path)
+    default = tmp_path / "default"
+    monkeypatch.setenv("REG44_DATA", str(default))
+    monkeypatch.setenv("REG44_EXPORTS", str(default))
+    for empty in ("", " "):
+        args = ("--data", empty, "homes") if option == "--data" else \
+            ("--data", str(folder), "summary", HOME, "--out", empty)
+        import contextlib
+        import io
+
+        from visitor.cli import main
+
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as exc:
+            main(list(args))
+        assert exc.value.code == 2 and "empty" in err.getvalue().splitlines()[-1], err.getvalue()
+    assert not default.exists() and not (tmp_path / "exports").exists()
+
+
+@pytest.mark.parametrize("where", ["a-file", "nested"])
+def test_the_app_refuses_a_folder_it_cannot_use_in_one_line(folder, tmp_path, capsys, where):
+    """`reg44 --data X` with no command opens the app: a file, or a folder inside another data folder, was a
+    traceback there (the sub-commands already said it in one line)."""
+    from visitor.cli import main
+
+    target = tmp_path / "a-file" if where == "a-file" else folder / "homes"
+    if where == "a-file":
+        target.write_text("not a folder")
+    before = _tree(folder)
+    assert main(["--data", str(target)]) != 0
+    err = capsys.readouterr().err
+    assert err.startswith("reg44: ") and len(err.splitlines()) == 1 and str(target) in err, err
+    assert _tree(folder) == before

@@ -90,6 +90,7 @@ def write(store: Store, path: Path) -> Path:
         raise BundleError(f"{_shown(path)} is a folder: give a file name, e.g. {_shown(path / 'reg44-bundle.json')}.")
     if not path.parent.is_dir():
         raise BundleError(f"The folder {_shown(path.parent)} does not exist; nothing was written.")
+    store.outside(path, "Bundles")
     atomic_text(path, lambda out: stream(store, out))
     return path
 
@@ -222,7 +223,8 @@ def _open(path: Path) -> IO[str]:
         if path.is_dir():
             raise BundleError(f"{_shown(path)} is a folder, not a bundle file.")
         size = path.stat().st_size
-        handle = open(path, encoding="utf-8", newline="")  # noqa: SIM115 - closed by the caller's with
+        # utf-8-sig: a byte order mark (Notepad writes one) is skipped; the text is UTF-8 either way
+        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by the caller's with
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
         raise BundleError(f"{_shown(path)}: cannot be read ({getattr(exc, 'strerror', None) or exc}).") from None
     if size > MAX_BYTES:

@@ -204,8 +204,11 @@ def parse(data: dict, source: str) -> Checklist:
     for key in ("id", "version", "title"):
         if key not in data:
             raise fail("top level", f"'{key}' is missing")
-    if not isinstance(data["version"], int) or data["version"] < 1:
+    version = data["version"]
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= 1_000_000:
         raise fail("top level", "'version' must be a whole number from 1")
+    checklist_id = _text(data, "id", "top level", fail, required=True, what="checklist id")
+    title = _text(data, "title", "top level", fail, required=True)
     sections_raw = data.get("sections")
     if not isinstance(sections_raw, list) or not sections_raw:
         raise fail("top level", "at least one [[sections]] is needed")
@@ -215,14 +218,49 @@ def parse(data: dict, source: str) -> Checklist:
         where = f"section {s_index}"
         if not isinstance(sec, dict) or not sec.get("id") or not sec.get("title"):
             raise fail(where, "needs an 'id' and a 'title'")
+        section_id = _text(sec, "id", where, fail, required=True)
+        if any(s.id == section_id for s in sections):
+            raise fail(where, f"the section id {section_id!r} is used twice")
+        where = f"section '{section_id}'"
+        section_title = _text(sec, "title", where, fail, required=True)
+        guidance = _text(sec, "guidance", where, fail, limit=2000)
+        if not isinstance(sec.get("items", []), list):
+            raise fail(where, "'items' must be a list of [[sections.items]] tables")
         items = []
         for i_index, raw in enumerate(sec.get("items", []), 1):
-            items.append(_parse_item(raw, sec["id"], f"section '{sec['id']}' item {i_index}", seen, fail))
+            items.append(_parse_item(raw, section_id, f"section '{section_id}' item {i_index}", seen, fail))
         if not items:
-            raise fail(f"section '{sec['id']}'", "has no items")
-        sections.append(Section(sec["id"], sec["title"], sec.get("guidance", ""), tuple(items)))
+            raise fail(where, "has no items")
+        sections.append(Section(section_id, section_title, guidance, tuple(items)))
     _check_conditions([i for s in sections for i in s.items], fail)
-    return Checklist(data["id"], data["version"], data["title"], tuple(sections), source, data)
+    return Checklist(checklist_id, version, title, tuple(sections), source, data)
+
+
+def _text(raw: dict, key: str, where: str, fail, *, required: bool = False, limit: int = 200, what: str = "") -> str:
+    """A checklist's text is shown on one line in the app and in reports: text, without control characters."""
+    try:
+        return model.clean_name(raw.get(key, ""), what or f"'{key}'", required=required, limit=limit)
+    except model.ValidationError as exc:
+        raise fail(where, str(exc).removeprefix("The ").rstrip(".")) from None
+
+
+def _number(value: object, what: str, where: str, fail) -> float:
+    if not model.finite_number(value):
+        raise fail(where, f"{what} must be a number (got {value!r:.40})")
+    return value  # type: ignore[return-value]
+
+
+def _rule(rule: dict, name: str, where: str, fail) -> None:
+    """The tests a concern rule or a ``when`` shares: ``in`` a list, ``above``/``below`` numbers, text ``message``."""
+    if "in" in rule and not isinstance(rule["in"], list):
+        raise fail(where, f"'{name}.in' must be a list")
+    for key in ("above", "below"):
+        if key in rule:
+            _number(rule[key], f"'{name}.{key}'", where, fail)
+    if "equals" in rule and not (isinstance(rule["equals"], str) or model.finite_number(rule["equals"])):
+        raise fail(where, f"'{name}.equals' must be text or a number")
+    if "message" in rule:
+        _text(rule, "message", where, fail, limit=2000)
 
 
 def _parse_when(when: object, kind: str, where: str, fail) -> dict:
@@ -234,11 +272,7 @@ def _parse_when(when: object, kind: str, where: str, fail) -> dict:
         raise fail(where, f"'when' has unknown keys: {', '.join(sorted(unknown))}")
     if len(tests) != 1:
         raise fail(where, "'when' needs exactly one of 'equals', 'in', 'above' or 'below'")
-    if "in" in when and not isinstance(when["in"], list):
-        raise fail(where, "'when.in' must be a list")
-    for key in ("above", "below"):
-        if key in when and (not isinstance(when[key], (int, float)) or isinstance(when[key], bool)):
-            raise fail(where, f"'when.{key}' must be a number")
+    _rule(when, "when", where, fail)
     return dict(when)
 
 
@@ -288,9 +322,24 @@ def _parse_item(raw: object, section: str, where: str, seen: set[str], fail) -> 
         raise fail(where, f"'kind' must be one of {', '.join(KINDS)} (got {kind!r})")
     if not raw.get("question"):
         raise fail(where, "'question' is missing")
+    texts = {key: _text(raw, key, where, fail, required=key == "question", limit=200 if key == "label" else 2000)
+             for key in ("question", "guidance", "ref", "label")}
     options = raw.get("options", [])
     if kind == "choice" and (not isinstance(options, list) or len(options) < 2):
         raise fail(where, "a choice needs at least two 'options'")
+    if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
+        raise fail(where, "'options' must be a list of text")
+    for n, option in enumerate(options):
+        _text({"options": option}, "options", where, fail, required=True)
+        if option in options[:n]:
+            raise fail(where, f"the option {option!r} is listed twice")
+    for key in ("per_child", "metric", "rate"):
+        if not isinstance(raw.get(key, False), bool):
+            raise fail(where, f"'{key}' must be true or false")
+    minimum = _number(raw.get("min", 0), "'min'", where, fail)
+    maximum = _number(raw.get("max", 100_000), "'max'", where, fail)
+    if minimum > maximum:
+        raise fail(where, f"'min' ({minimum}) is above 'max' ({maximum})")
     concern = raw.get("concern")
     if concern is not None:
         if not isinstance(concern, dict) or not (_RULE_KEYS & set(concern)) - {"message"}:
@@ -298,6 +347,7 @@ def _parse_item(raw: object, section: str, where: str, seen: set[str], fail) -> 
         unknown = set(concern) - _RULE_KEYS
         if unknown:
             raise fail(where, f"'concern' has unknown keys: {', '.join(sorted(unknown))}")
+        _rule(concern, "concern", where, fail)
         if kind == "yesno" and concern.get("equals", "yes") not in YESNO:
             raise fail(where, "a yes/no concern rule must use 'yes', 'no' or 'not known'")
         if kind == "choice" and "equals" in concern and concern["equals"] not in options:
@@ -313,10 +363,10 @@ def _parse_item(raw: object, section: str, where: str, seen: set[str], fail) -> 
     if unknown:
         raise fail(where, f"unknown keys: {', '.join(sorted(unknown))}")
     return Item(
-        id=item_id, kind=kind, question=raw["question"], section=section, guidance=raw.get("guidance", ""),
-        ref=raw.get("ref", ""), label=raw.get("label", ""), options=tuple(options),
-        per_child=bool(raw.get("per_child")), metric=bool(raw.get("metric")), rate=bool(raw.get("rate")),
-        minimum=raw.get("min", 0), maximum=raw.get("max", 100_000), concern=concern,
+        id=item_id, kind=kind, question=texts["question"], section=section, guidance=texts["guidance"],
+        ref=texts["ref"], label=texts["label"], options=tuple(options),
+        per_child=raw.get("per_child", False), metric=raw.get("metric", False), rate=raw.get("rate", False),
+        minimum=minimum, maximum=maximum, concern=concern,
         better=raw.get("better", "lower"), when=when,
     )
 

@@ -22,9 +22,16 @@ def _months(text: str) -> int:
     return int(text)
 
 
+def _folder(text: str) -> str:
+    """``--data`` / ``--out``: an empty name (``--data "$DIR"`` with DIR unset) is refused, never read as the default."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the folder name is empty (leave the option out for the default folder)")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reg44", description="Regulation 44 independent visitor's app.")
-    parser.add_argument("--data", metavar="DIR", help="data folder (default: $REG44_DATA or the user data folder)")
+    parser.add_argument("--data", metavar="DIR", type=_folder, help="data folder (default: $REG44_DATA or the user data folder)")
     parser.add_argument("--version", action="version", version=f"reg44 {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -142,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--authority", help="with --audience placing-authority")
     p.add_argument("--draft", action="store_true",
                    help="the provider's copy of the draft, for factual accuracy (records the date shared)")
-    p.add_argument("--out", help="folder (default: exports/)")
+    p.add_argument("--out", type=_folder, help="folder (default: exports/)")
     p = cmd("sent", "record that a report was sent to one or more recipients")
     p.add_argument("visit")
     p.add_argument("--to", action="append", default=[], metavar="RECIPIENT",
@@ -156,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--months", type=int, default=6)
     p.add_argument("--audience", default="provider", choices=["provider", "ofsted", "placing-authority", "all"])
     p.add_argument("--authority", help="with --audience placing-authority")
-    p.add_argument("--out", help="folder (default: exports/)")
+    p.add_argument("--out", type=_folder, help="folder (default: exports/)")
 
     p = cmd("erase-child", "remove a child's identifiers from every visit, keeping the counts")
     p.add_argument("home")

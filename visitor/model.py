@@ -7,6 +7,7 @@ dict, because the store, the bundle and the reports all speak dicts. Validation 
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 import secrets
@@ -183,6 +184,27 @@ def clean_name(value: object, what: str, *, required: bool = False, limit: int =
     if not encodable(text):
         raise ValidationError(f"The {what} holds a broken character (got {_show(text)}).")
     return text
+
+
+def finite_number(value: object) -> bool:
+    """A JSON number a float can hold: not a bool, NaN, an infinity or an integer beyond a float's range."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int of hundreds of digits
+        return False
+
+
+def deadline_days(rule: object) -> int | None:
+    """The days a ``report_deadline`` rule gives ('days:N', N from 0 to 366), or None for 'end-of-month'."""
+    if rule == "end-of-month":
+        return None
+    found = re.fullmatch(r"days:([0-9]{1,3})", rule) if isinstance(rule, str) else None
+    if not found or int(found[1]) > 366:
+        raise ValidationError(f"The report_deadline must be 'end-of-month' or 'days:N' with N from 0 to 366 "
+                              f"(got {_show(rule)}).")
+    return int(found[1])
 
 
 def whole_number(value: object, what: str, *, minimum: int = 0, maximum: int = 100_000) -> int:

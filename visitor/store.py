@@ -113,6 +113,18 @@ class _Transaction:
         return not (self.tables or self.raw or self.spilled)
 
 
+def _not_nested(root: Path) -> None:
+    """Refuse a data folder inside another one, or holding one in a folder of its own: each would write where the
+    other keeps its files (a journal sweeps what it did not stage; a home file could be the other's index)."""
+    resolved = root.expanduser().resolve()
+    for parent in resolved.parents:
+        if (parent / DataLock.NAME).is_file():
+            raise ValidationError(f"{root} is inside the data folder {parent}: choose a folder outside it.")
+    for folder in DATA_FOLDERS:
+        if (resolved / folder / DataLock.NAME).is_file():
+            raise ValidationError(f"{root} holds another data folder in {resolved / folder}: choose another folder.")
+
+
 class Store:
     """All reads and writes of one data folder. Writers take the folder's lock on first write.
 
@@ -122,6 +134,7 @@ class Store:
     """
 
     def __init__(self, root: Path | str, *, readonly: bool = False):
+        _not_nested(Path(root))
         self.root = private_dir(Path(root))
         for folder in DATA_FOLDERS:  # writes check this each time; a planted link must not redirect reads either
             no_linked_folders(self.root, self.root / folder)
@@ -433,6 +446,20 @@ class Store:
 
     def draft_path(self, home_id: str) -> Path:
         return inside(self.root / "drafts", home_id, "home id", ".json")
+
+    def outside(self, path: str | os.PathLike, what: str = "Reports and bundles") -> Path:
+        """``path`` resolved (links followed), refused if it is the data folder or in it: reg44 writes only its own
+        files there, through the journal (a report or bundle could replace a data file, be swept from
+        ``.journal`` at the next start, or lie beyond erasure)."""
+        resolved = Path(path).expanduser().resolve()
+        if resolved.is_relative_to(self.root.resolve()):
+            raise ValidationError(f"{what} are not written inside the data folder ({self.root}): "
+                                  "choose a place outside it.")
+        return resolved
+
+    def export_folder(self, out_dir: str | os.PathLike) -> Path:
+        """The folder reports are written to (outside the data folder), made owner-only if missing."""
+        return private_dir(self.outside(out_dir, "Reports"))
 
     @property
     def settings_path(self) -> Path:

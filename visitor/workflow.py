@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from visitor import consideration, distribution, fanout
 from visitor.model import (CORRECTION_OUTCOMES, PROVIDER_RESPONSES, Child, Home, ValidationError, choice, clean_name,
-                           clean_text, open_recommendations, parse_date)
+                           clean_text, deadline_days, open_recommendations, parse_date)
 from visitor.store import Store
 
 AUDIENCES = ("provider", "ofsted", "placing-authority", "registered-manager", "responsible-individual",
@@ -655,13 +655,12 @@ def record_response(store: Store, visit_id: str, number: int, response: str, act
 def report_due(visit_date: str, rule: str = "end-of-month") -> date:
     """The report deadline: end of the visit's month by default, or ``days:N`` after the visit."""
     day = parse_date(visit_date)
-    if rule == "end-of-month":
+    days = deadline_days(rule)
+    if days is None:
         return date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
-    if rule.startswith("days:") and rule[5:].isdigit():
-        from datetime import timedelta
+    from datetime import timedelta
 
-        return day + timedelta(days=int(rule[5:]))
-    raise ValidationError(f"Unknown report deadline rule {rule!r}: use 'end-of-month' or 'days:N'.")
+    return day + timedelta(days=days)
 
 
 def report_state(visit: dict, rule: str, today: date | None = None,

@@ -18,6 +18,8 @@ from datetime import date, timedelta
 from functools import lru_cache
 from itertools import pairwise
 
+from visitor.model import finite_number
+
 DAYS_PER_MONTH = 30
 PEER_WINDOW_DAYS = 365
 
@@ -82,7 +84,7 @@ def validate_rates(overrides: object) -> dict[str, dict[str, float]]:
         for measure, rate in rates.items():
             if measure not in known:
                 raise ValueError(f"Unknown measure {measure!r} in reference_rates (known: {', '.join(sorted(known))}).")
-            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or rate <= 0:
+            if not finite_number(rate) or rate <= 0:
                 raise ValueError(f"The reference rate for {measure!r} must be a number above 0 (got {rate!r}).")
     return overrides
 
@@ -94,11 +96,12 @@ def validate_peer_rates(value: object) -> dict:
     if not isinstance(value, dict):
         raise ValueError("peer_rates must be an object of setting types.")
     for setting, entry in value.items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("homes"), int) \
+        homes = entry.get("homes") if isinstance(entry, dict) else None
+        if not (isinstance(homes, int) and finite_number(homes) and homes >= 0) \
                 or not isinstance(entry.get("rates"), dict):
-            raise ValueError(f"peer_rates[{setting!r}] needs 'homes' (a whole number) and 'rates'.")
+            raise ValueError(f"peer_rates[{setting!r}] needs 'homes' (a whole number of 0 or more) and 'rates'.")
         for measure, rate in entry["rates"].items():
-            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or rate < 0:
+            if not finite_number(rate) or rate < 0:
                 raise ValueError(f"peer_rates[{setting!r}] rate for {measure!r} must be a number ≥ 0.")
     return value
 

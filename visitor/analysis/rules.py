@@ -17,7 +17,7 @@ from visitor.analysis.references import COMBINED, References
 from visitor.analysis.series import Point, Series, baseline_of
 from visitor.analysis.words import child as _child
 from visitor.analysis.words import clip, count, day, num
-from visitor.model import Child
+from visitor.model import Child, finite_number
 
 HIGH = "high"
 MEDIUM = "medium"
@@ -73,7 +73,7 @@ class Thresholds:
         for key, value in (overrides or {}).items():
             if key not in known:
                 raise ValueError(f"Unknown threshold {key!r} in settings (known: {', '.join(known)}).")
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            if not finite_number(value) or value < 0:
                 raise ValueError(f"The threshold {key!r} must be a non-negative number (got {value!r}).")
             if known[key] in ("int", int):
                 if not float(value).is_integer():

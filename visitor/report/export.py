@@ -14,7 +14,6 @@ import unicodedata
 from pathlib import Path
 
 from visitor import consideration, workflow
-from visitor.locations import private_dir
 from visitor.model import ValidationError, open_recommendations, parse_date
 from visitor.report.audience import LABELS, Audience
 from visitor.storage import atomic_write
@@ -157,19 +156,18 @@ def export_visit(store: Store, visit_id: str, kind: str, *, authority: str | Non
         raise ValidationError("Only a finalised visit can be exported: finalise the draft first "
                               "(or export the draft for factual accuracy with --draft).")
     data = report_data(store, visit)
-    return _write(data, audiences_for(data, kind, authority), Path(out_dir), problems)
+    return _write(data, audiences_for(data, kind, authority), store.export_folder(out_dir), problems)
 
 
 def export_draft(store: Store, visit: dict, out_dir: Path, problems: list[str] | None = None) -> list[Path]:
     """The provider's copy of a draft, marked for factual accuracy (see ``workflow.share_for_accuracy``)."""
     data = report_data(store, visit)
-    return _write(data, [Audience("provider", children=data.children)], Path(out_dir), problems)
+    return _write(data, [Audience("provider", children=data.children)], store.export_folder(out_dir), problems)
 
 
-def _write(data, audiences: list[Audience], out_dir: Path, problems: list[str] | None) -> list[Path]:
+def _write(data, audiences: list[Audience], folder: Path, problems: list[str] | None) -> list[Path]:
     from visitor.report.build import build
 
-    folder = private_dir(out_dir)
     sweep_temp_files(folder)
     paths = []
     for audience in audiences:

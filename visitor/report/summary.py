@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from visitor import consideration, workflow
-from visitor.locations import private_dir
 from visitor.model import (QUALITY_STANDARDS, Child, Home, ValidationError, open_recommendations, parse_date,
                            standard_of, standard_title)
 from visitor.report.audience import Audience
@@ -125,7 +124,7 @@ def export_summary(store: Store, home_id: str, months: int = 6, *, kind: str = "
                    end: date | None = None) -> list[Path]:
     """Write the summary for each audience asked for; returns the files written."""
     data = summary_data(store, home_id, months, end)
-    folder = private_dir(Path(out_dir))
+    folder = store.export_folder(out_dir)
     sweep_temp_files(folder)
     paths = []
     for audience in audiences(data, kind, authority):

@@ -250,8 +250,10 @@ def dump_tables(data: dict) -> bytes:
 class DataLock:
     """One writer per data folder. An OS file lock, so a crashed copy never leaves a stale lock behind."""
 
+    NAME = "reg44.lock"  # every data folder written to has one: how a data folder is known from outside
+
     def __init__(self, root: Path):
-        self.path = Path(root) / "reg44.lock"
+        self.path = Path(root) / self.NAME
         self._fd: int | None = None
 
     @property

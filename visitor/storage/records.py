@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from visitor.model import Child, Home, ValidationError
+from visitor.model import Child, Home, ValidationError, deadline_days, finite_number
 from visitor.storage.files import DataFileError
 
 VISIT_MAPPINGS = ("visitor", "answers", "notes", "invalid", "child_answers", "records", "earlier", "opinions",
@@ -134,9 +134,10 @@ def settings_problem(settings: object) -> str | None:
     if not isinstance(profile, dict) or not all(isinstance(v, str) for v in profile.values()):
         return "'profile' must map field names to text"
     rule = settings.get("report_deadline", "end-of-month")
-    if not isinstance(rule, str) or not (rule == "end-of-month" or
-                                         (rule.startswith("days:") and rule[5:].isdigit() and int(rule[5:]) <= 366)):
-        return f"'report_deadline' must be 'end-of-month' or 'days:N' (got {str(rule)[:40]!r})"
+    try:
+        deadline_days(rule)
+    except ValidationError:
+        return f"'report_deadline' must be 'end-of-month' or 'days:N' with N from 0 to 366 (got {str(rule)[:40]!r})"
     for key in ("protective_marking", "theme"):
         if key in settings and not isinstance(settings[key], str):
             return f"{key!r} must be text"
@@ -144,7 +145,6 @@ def settings_problem(settings: object) -> str | None:
     if not isinstance(thresholds, dict):
         return "'thresholds' must map names to numbers"
     for name, value in thresholds.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0 \
-                or value in (float("inf"),):
+        if not finite_number(value) or value < 0:
             return f"the threshold {str(name)[:40]!r} must be a number of 0 or more"
     return None

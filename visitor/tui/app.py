@@ -153,11 +153,12 @@ def run(data_dir: Path) -> int:
     """Run the app; the exit status is non-zero after a crash or while a data file is still broken."""
     import sys
 
-    from visitor.storage import DataFileError, UnsafeName
+    from visitor.model import ValidationError
+    from visitor.storage import DataFileError
 
     try:
         app = Reg44App(data_dir)
-    except (DataFileError, UnsafeName, OSError) as exc:  # the folder cannot be opened at all: say why, in one line
+    except (DataFileError, ValidationError, OSError) as exc:  # (an unsafe name is a ValidationError)  # the folder cannot be opened at all: say why, in one line
         print(f"reg44: {exc}", file=sys.stderr)
         return BROKEN_DATA
     app.run()
