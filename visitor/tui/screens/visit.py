@@ -54,6 +54,23 @@ class SectionList(OptionList):
         self.screen.show_section_number(number)
 
 
+class Form(VerticalScroll, can_focus=False):
+    """The form of the current section. Not a Tab stop itself: focus moves between the fields, which scroll the
+    form into view.
+
+    A scroll repaints the whole form. Textual draws a scroll either as a scroll (everything that moved) or, when
+    a layout falls in the same frame, as a layout: then it redraws only what moved since it last worked out where
+    every widget is, and a widget drawing itself in between (a text box being typed into asks for its size)
+    has that worked out with the scroll already in it. The scroll was then never drawn: the terminal kept the
+    questions that were there before round the newly focused field. The screen's own full repaint on every
+    focus change used to hide this; the walkthrough turns that off (see ``VisitScreen.focused``)."""
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):
+            self.refresh()
+
+
 class VisitScreen(Screen):
     CSS_PATH = "visit.tcss"
     # Textual repaints the whole screen whenever focus moves; the fields that gain and lose focus repaint
@@ -106,8 +123,7 @@ class VisitScreen(Screen):
                 yield Static("Concerns", id="concerns-title")
                 yield OptionList(id="concerns")
                 yield Static("", id="save-state")
-            # Not a Tab stop itself: focus moves between the fields, which scroll the form into view.
-            yield VerticalScroll(id="form", can_focus=False)
+            yield Form(id="form")
         yield KeyLine()
 
     def on_mount(self) -> None:
