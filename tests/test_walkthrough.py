@@ -469,3 +469,36 @@ async def test_objects_are_set_aside_from_full_collections_only_while_a_walkthro
         await pilot.pause()
         assert not isinstance(app.screen, VisitScreen)
         assert gc.get_freeze_count() == 0, "handed back when it closes"
+
+
+async def test_a_tab_typed_right_after_an_answer_goes_to_the_follow_up_it_opens(one_home_with_notes):
+    """Typed quickly, as a visitor who knows the form does: ``y`` then Tab on "Seen during the visit?" lands on
+    "Seen alone?", which that answer opened, and ``2`` then Tab on restraints on the restraint follow-up's question.
+    Tab used to arrive before the answer's change had been applied, so it passed the new question by and went on to
+    the next child (or the next question), where the visitor's next keys then answered the wrong question."""
+    data, _ = one_home_with_notes
+    app = Reg44App(data)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await resume(pilot)
+        await screen.show_section("children")
+        await pilot.pause()
+        child = next(iter(screen.fields)).split(":")[1]
+        await focus_on(pilot, screen.fields[f"c:{child}:seen"])
+        await type_quickly(pilot, "y", "tab", "n")
+        await pilot.pause(0.3)
+        assert app.focused is screen.fields[f"c:{child}:seen_alone"], getattr(app.focused, "field_key", app.focused)
+        assert app.focused.value == "no", "the key after the Tab answers the question it landed on"
+        await screen.show_section("restraint")
+        await pilot.pause()
+        await focus_on(pilot, screen.fields["a:restraints"])
+        await type_quickly(pilot, "2", "tab")
+        await pilot.pause(0.3)
+        assert app.focused is screen.fields["n:restraints"]  # the question's own note first
+        await type_quickly(pilot, "tab")
+        await pilot.pause(0.3)
+        assert app.focused is screen.fields["a:prone_holds"], getattr(app.focused, "field_key", app.focused)
+        assert screen.saver.flush(10)
+    saved = Store(data, readonly=True).draft("test-home")
+    assert saved["child_answers"][child] == {"seen": "yes", "seen_alone": "no"}
+    assert saved["answers"]["restraints"] == 2
+
