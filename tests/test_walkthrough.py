@@ -502,3 +502,23 @@ async def test_a_tab_typed_right_after_an_answer_goes_to_the_follow_up_it_opens(
     assert saved["child_answers"][child] == {"seen": "yes", "seen_alone": "no"}
     assert saved["answers"]["restraints"] == 2
 
+
+async def test_the_concern_prompt_adds_to_a_note_after_what_it_holds(one_home_with_notes):
+    """F2 on a question whose note is already written opens the note to add to: what is typed goes after the note,
+    as in every other note box, never before its first word."""
+    data, _ = one_home_with_notes
+    app = Reg44App(data)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await resume(pilot)
+        assert app.focused is screen.fields["n:locked_doors"]
+        await pilot.press("f2")
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, VisitScreen)
+        await type_quickly(pilot, *" Doors open.")
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.3)
+        assert app.screen is screen
+        assert screen.saver.flush(10)
+    saved = Store(data, readonly=True).draft("test-home")
+    assert saved["notes"]["locked_doors"] == "Quiet, calm house. Doors open."
+    assert "locked_doors" in saved["flagged"]

@@ -29,6 +29,15 @@ class Spec:
     placeholder: str = ""
 
 
+class NoteArea(TextArea):
+    """A text box that, like every note box, puts the cursor after what it already holds when it gains focus:
+    a concern's note opened to add to must not take the next words before its first one."""
+
+    def _on_focus(self, event) -> None:
+        super()._on_focus(event)
+        self.move_cursor(self.document.end)
+
+
 class FormScreen(ModalScreen):
     """Returns whatever ``build(values)`` returns, or None when cancelled."""
 
@@ -55,7 +64,7 @@ class FormScreen(ModalScreen):
                     yield Select([(o, o) for o in spec.options], value=value, id=f"f-{spec.name}", allow_blank=False
                                  if spec.value in spec.options else True)
                 elif spec.multiline:
-                    yield TextArea(spec.value, id=f"f-{spec.name}", soft_wrap=True, tab_behavior="focus")
+                    yield NoteArea(spec.value, id=f"f-{spec.name}", soft_wrap=True, tab_behavior="focus")
                 else:
                     # never select on focus: one key typed into a filled field must not replace it
                     yield Input(spec.value, id=f"f-{spec.name}", placeholder=spec.placeholder, select_on_focus=False)
