@@ -5,7 +5,7 @@ questions that were there before."""
 
 from __future__ import annotations
 
-from helpers import type_quickly
+from helpers import screen_lines, type_quickly
 from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import ControlType
@@ -59,10 +59,7 @@ def watch_terminal(app: Reg44App) -> Terminal:
 
 
 def full_picture(app: Reg44App) -> str:
-    fresh = Terminal(*SIZE)
-    console = Console(width=SIZE[0], height=SIZE[1], legacy_windows=False, force_terminal=True)
-    fresh.apply(app.screen._compositor.render_update(full=True), console)
-    return fresh.text()
+    return "\n".join(line.rstrip() for line in screen_lines(app))
 
 
 async def settle(pilot) -> None:

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from rich.cells import cell_len
 
-from helpers import add_child, add_home, focus_on, type_quickly
+from helpers import add_child, add_home, focus_on, screen_lines, type_quickly
 from visitor import editing
 from visitor.model import PEOPLE_ROLES, RECORD_STATUSES
 from visitor.store import Store
@@ -522,3 +522,18 @@ async def test_the_concern_prompt_adds_to_a_note_after_what_it_holds(one_home_wi
     saved = Store(data, readonly=True).draft("test-home")
     assert saved["notes"]["locked_doors"] == "Quiet, calm house. Doors open."
     assert "locked_doors" in saved["flagged"]
+
+
+async def test_go_to_section_lists_every_section_at_80x24(one_home_with_notes):
+    """ctrl+g asks for a section's number and lists them: at 80×24 the list wraps inside the dialog, so the last
+    section's number is as readable as the first (it was cut off after the second)."""
+    data, _ = one_home_with_notes
+    app = Reg44App(data)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await resume(pilot)
+        await pilot.press("ctrl+g")
+        await pilot.pause(0.3)
+        inside = app.screen.query_one(".dialog").content_region
+        text = " ".join(" ".join(line[inside.x:inside.right] for line in screen_lines(app)[inside.y:inside.bottom]).split())
+        for n, (_, title) in enumerate(screen.sections, 1):
+            assert f"{n} {title}" in text, f"section {n} ({title}) not readable"
