@@ -537,3 +537,33 @@ async def test_go_to_section_lists_every_section_at_80x24(one_home_with_notes):
         text = " ".join(" ".join(line[inside.x:inside.right] for line in screen_lines(app)[inside.y:inside.bottom]).split())
         for n, (_, title) in enumerate(screen.sections, 1):
             assert f"{n} {title}" in text, f"section {n} ({title}) not readable"
+
+
+async def test_a_themes_evidence_is_read_in_a_dialog_that_stays_until_escape(oak_draft):
+    """Enter on a theme in the concerns panel (F3) shows its evidence in full at 80×24, in a dialog closed by
+    escape. It was a toast over the form for twenty seconds, with no key to close it, covering even the
+    question 'Finalise the visit…?' asked meanwhile."""
+    app = Reg44App(oak_draft)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_oak(pilot)
+        assert screen._patterns, "Oak House's demo draft has a theme"
+        await pilot.press("f3")
+        await pilot.pause()
+        panel = screen.query_one("#concerns")
+        panel.highlighted = next(n for n in range(panel.option_count) if panel.get_option_at_index(n).id == "p0")
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        dialog = app.screen
+        assert dialog is not screen and not app._notifications, "a dialog, not a toast"
+        theme = screen._patterns[0]
+        body = dialog.query_one("#info-body")
+        inside = body.content_region
+        shown = " ".join(" ".join(line[inside.x:inside.right] for line in screen_lines(app)[inside.y:inside.bottom]).split())
+        assert theme["headline"] in shown
+        for member in theme["members"]:
+            assert member["title"] in shown or body.max_scroll_y > 0, "the evidence is on screen, or scrolls"
+        await pilot.pause(1)
+        assert app.screen is dialog, "it stays while it is read"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen and app.focused is panel

@@ -198,3 +198,22 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
+
+
+class InfoScreen(ModalScreen):
+    """Text to read at leisure (a pattern's evidence): a dialog that scrolls and stays until escape. A toast
+    holding it covered the form and any question asked meanwhile, for twenty seconds, with no key to close it."""
+
+    CSS_PATH = "forms.tcss"
+    BINDINGS = [Binding("escape,enter,q", "dismiss", "Close", id="info.close", tooltip="Close")]
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self.info_title = title
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog", id="info-body"):
+            yield Static(Text(self.info_title, style="bold"), classes="dialog-title")
+            yield Static(Text(self.text))
+            yield Static("Press escape to close.", classes="muted")

@@ -22,7 +22,7 @@ from visitor.checklist import Item
 from visitor.model import (OPINION_ANSWERS, PEOPLE_ROLES, RATINGS, RECORD_STATUSES, RECORD_TYPES, ValidationError,
                            STANDARD_KEYS, open_recommendations)
 from visitor.tui import collector
-from visitor.tui.screens.forms import ConfirmScreen
+from visitor.tui.screens.forms import ConfirmScreen, InfoScreen
 from visitor.tui.messages import FieldChanged, SaveState
 from visitor.tui.widgets.fields import ChoiceField, FieldBox, LineField, NotesField, NumberField, YesNoField
 from visitor.tui.widgets.key_line import KeyLine
@@ -632,7 +632,7 @@ class VisitScreen(Screen):
             evidence = "\n".join(
                 f"• {'(provisional, from this draft) ' if f.get('provisional') else ''}{f['title']}: "
                 + trends.render(f["evidence"], lambda cid: names.get(cid, "a child")) for f in theme["members"])
-            self.notify(evidence, title=theme["headline"], timeout=20, markup=False)
+            self.app.push_screen(InfoScreen(theme["headline"], evidence))
         elif list_id == "gaps":
             gap = self._gaps[int(option_id)]
             self.call_later(self.show_section, gap.section, gap.field)
