@@ -7,11 +7,11 @@ escape to cancel. A value the domain refuses is shown in a fixed line above the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
@@ -205,7 +205,8 @@ class InfoScreen(ModalScreen):
     holding it covered the form and any question asked meanwhile, for twenty seconds, with no key to close it."""
 
     CSS_PATH = "forms.tcss"
-    BINDINGS = [Binding("escape,enter,q", "dismiss", "Close", id="info.close", tooltip="Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter,q", "dismiss", "Close", id="info.close",
+                                                     tooltip="Close")]
 
     def __init__(self, title: str, text: str) -> None:
         super().__init__()
