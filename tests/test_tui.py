@@ -401,6 +401,34 @@ async def test_export_screen_writes_reports(demo_store, tmp_path):
     assert len(list((tmp_path / "out").glob("*.docx"))) >= 3
 
 
+
+async def test_export_says_how_many_reports_it_wrote_and_shows_them_at_80x24(demo_store, tmp_path):
+    """Every copy of Beech View's last visit (provider, Ofsted, three placing authorities) at 80×24: the visitor sees
+    how many were written, where, and each file's name, without scrolling (the full paths wrapped and the last two
+    were below the screen, with nothing saying there were more)."""
+    from helpers import screen_lines
+    from visitor.tui.screens.export import ExportScreen
+
+    demo_store.close()
+    app = Reg44App(demo_store.root)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        visit = app.store.visits("beech-view")[-1]
+        app.push_screen(ExportScreen(visit["id"]))
+        await pilot.pause(0.3)
+        out = tmp_path / "out"
+        app.screen.query_one("#folder").value = str(out)
+        await pilot.press("ctrl+e")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+        written = sorted(p.name for p in out.glob("*.docx"))
+        assert len(written) == 5
+        shown = "\n".join(screen_lines(app))
+        assert f"Written {len(written)} reports to" in shown
+        for name in written:
+            assert name in shown, f"{name} not on screen"
+
+
 def test_domain_never_imports_textual():
     from conftest import ROOT
 
