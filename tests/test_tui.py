@@ -8,11 +8,12 @@ import textwrap
 
 import pytest
 
-from helpers import add_child, add_home, assert_in_view, focus_on, type_quickly
+from helpers import add_child, add_home, assert_in_view, focus_on, screen_lines, type_quickly
 from visitor.storage import DataLock
 from visitor.store import Store
 from visitor.tui.app import Reg44App
 from visitor.tui.screens.dashboard import DashboardScreen
+from visitor.tui.screens.export import ExportScreen
 from visitor.tui.screens.forms import ConfirmScreen
 from visitor.tui.screens.visit import VisitScreen
 from visitor.tui.widgets.fields import ChoiceField, NotesField, NumberField, YesNoField
@@ -406,9 +407,6 @@ async def test_export_says_how_many_reports_it_wrote_and_shows_them_at_80x24(dem
     """Every copy of Beech View's last visit (provider, Ofsted, three placing authorities) at 80×24: the visitor sees
     how many were written, where, and each file's name, without scrolling (the full paths wrapped and the last two
     were below the screen, with nothing saying there were more)."""
-    from helpers import screen_lines
-    from visitor.tui.screens.export import ExportScreen
-
     demo_store.close()
     app = Reg44App(demo_store.root)
     async with app.run_test(size=SIZE) as pilot:
