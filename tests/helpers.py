@@ -124,3 +124,11 @@ def assert_in_view(widget, message: str) -> None:
     lines = [strip.crop(region.x, region.right).text.strip(" │╭╮╰╯─▌") for strip in strips[region.y:region.bottom]]
     shown = " ".join(" ".join(lines).split())
     assert " ".join(message.split()) in shown, f"{message!r} not in view at {widget.screen.size}:\n" + "\n".join(lines)
+
+
+def screen_lines(app) -> list[str]:
+    """The text of every line of the screen as a full redraw would draw it now (what a visitor reads). Drawn
+    aside: Textual's own full redraw would also forget the parts of the screen waiting to be redrawn."""
+    compositor = app.screen._compositor
+    chops = compositor._render_chops(compositor.size.region, lambda y: True)
+    return ["".join(strip.text for strip in chop.values() if strip is not None) for chop in chops]

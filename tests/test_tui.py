@@ -8,11 +8,12 @@ import textwrap
 
 import pytest
 
-from helpers import add_child, add_home, assert_in_view, focus_on, type_quickly
+from helpers import add_child, add_home, assert_in_view, focus_on, screen_lines, type_quickly
 from visitor.storage import DataLock
 from visitor.store import Store
 from visitor.tui.app import Reg44App
 from visitor.tui.screens.dashboard import DashboardScreen
+from visitor.tui.screens.export import ExportScreen
 from visitor.tui.screens.forms import ConfirmScreen
 from visitor.tui.screens.visit import VisitScreen
 from visitor.tui.widgets.fields import ChoiceField, NotesField, NumberField, YesNoField
@@ -399,6 +400,31 @@ async def test_export_screen_writes_reports(demo_store, tmp_path):
         await pilot.pause()
         assert "Written" in str(app.screen.query_one("#result").render())
     assert len(list((tmp_path / "out").glob("*.docx"))) >= 3
+
+
+
+async def test_export_says_how_many_reports_it_wrote_and_shows_them_at_80x24(demo_store, tmp_path):
+    """Every copy of Beech View's last visit (provider, Ofsted, three placing authorities) at 80×24: the visitor sees
+    how many were written, where, and each file's name, without scrolling (the full paths wrapped and the last two
+    were below the screen, with nothing saying there were more)."""
+    demo_store.close()
+    app = Reg44App(demo_store.root)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        visit = app.store.visits("beech-view")[-1]
+        app.push_screen(ExportScreen(visit["id"]))
+        await pilot.pause(0.3)
+        out = tmp_path / "out"
+        app.screen.query_one("#folder").value = str(out)
+        await pilot.press("ctrl+e")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+        written = sorted(p.name for p in out.glob("*.docx"))
+        assert len(written) == 5
+        shown = "\n".join(screen_lines(app))
+        assert f"Written {len(written)} reports to" in shown
+        for name in written:
+            assert name in shown, f"{name} not on screen"
 
 
 def test_domain_never_imports_textual():

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from rich.cells import cell_len
 
-from helpers import add_child, add_home, focus_on, type_quickly
+from helpers import add_child, add_home, focus_on, screen_lines, type_quickly
 from visitor import editing
 from visitor.model import PEOPLE_ROLES, RECORD_STATUSES
 from visitor.store import Store
@@ -469,3 +469,101 @@ async def test_objects_are_set_aside_from_full_collections_only_while_a_walkthro
         await pilot.pause()
         assert not isinstance(app.screen, VisitScreen)
         assert gc.get_freeze_count() == 0, "handed back when it closes"
+
+
+async def test_a_tab_typed_right_after_an_answer_goes_to_the_follow_up_it_opens(one_home_with_notes):
+    """Typed quickly, as a visitor who knows the form does: ``y`` then Tab on "Seen during the visit?" lands on
+    "Seen alone?", which that answer opened, and ``2`` then Tab on restraints on the restraint follow-up's question.
+    Tab used to arrive before the answer's change had been applied, so it passed the new question by and went on to
+    the next child (or the next question), where the visitor's next keys then answered the wrong question."""
+    data, _ = one_home_with_notes
+    app = Reg44App(data)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await resume(pilot)
+        await screen.show_section("children")
+        await pilot.pause()
+        child = next(iter(screen.fields)).split(":")[1]
+        await focus_on(pilot, screen.fields[f"c:{child}:seen"])
+        await type_quickly(pilot, "y", "tab", "n")
+        await pilot.pause(0.3)
+        assert app.focused is screen.fields[f"c:{child}:seen_alone"], getattr(app.focused, "field_key", app.focused)
+        assert app.focused.value == "no", "the key after the Tab answers the question it landed on"
+        await screen.show_section("restraint")
+        await pilot.pause()
+        await focus_on(pilot, screen.fields["a:restraints"])
+        await type_quickly(pilot, "2", "tab")
+        await pilot.pause(0.3)
+        assert app.focused is screen.fields["n:restraints"]  # the question's own note first
+        await type_quickly(pilot, "tab")
+        await pilot.pause(0.3)
+        assert app.focused is screen.fields["a:prone_holds"], getattr(app.focused, "field_key", app.focused)
+        assert screen.saver.flush(10)
+    saved = Store(data, readonly=True).draft("test-home")
+    assert saved["child_answers"][child] == {"seen": "yes", "seen_alone": "no"}
+    assert saved["answers"]["restraints"] == 2
+
+
+async def test_the_concern_prompt_adds_to_a_note_after_what_it_holds(one_home_with_notes):
+    """F2 on a question whose note is already written opens the note to add to: what is typed goes after the note,
+    as in every other note box, never before its first word."""
+    data, _ = one_home_with_notes
+    app = Reg44App(data)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await resume(pilot)
+        assert app.focused is screen.fields["n:locked_doors"]
+        await pilot.press("f2")
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, VisitScreen)
+        await type_quickly(pilot, *" Doors open.")
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.3)
+        assert app.screen is screen
+        assert screen.saver.flush(10)
+    saved = Store(data, readonly=True).draft("test-home")
+    assert saved["notes"]["locked_doors"] == "Quiet, calm house. Doors open."
+    assert "locked_doors" in saved["flagged"]
+
+
+async def test_go_to_section_lists_every_section_at_80x24(one_home_with_notes):
+    """ctrl+g asks for a section's number and lists them: at 80×24 the list wraps inside the dialog, so the last
+    section's number is as readable as the first (it was cut off after the second)."""
+    data, _ = one_home_with_notes
+    app = Reg44App(data)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await resume(pilot)
+        await pilot.press("ctrl+g")
+        await pilot.pause(0.3)
+        inside = app.screen.query_one(".dialog").content_region
+        text = " ".join(" ".join(line[inside.x:inside.right] for line in screen_lines(app)[inside.y:inside.bottom]).split())
+        for n, (_, title) in enumerate(screen.sections, 1):
+            assert f"{n} {title}" in text, f"section {n} ({title}) not readable"
+
+
+async def test_a_themes_evidence_is_read_in_a_dialog_that_stays_until_escape(oak_draft):
+    """Enter on a theme in the concerns panel (F3) shows its evidence in full at 80×24, in a dialog closed by
+    escape. It was a toast over the form for twenty seconds, with no key to close it, covering even the
+    question 'Finalise the visit…?' asked meanwhile."""
+    app = Reg44App(oak_draft)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_oak(pilot)
+        assert screen._patterns, "Oak House's demo draft has a theme"
+        await pilot.press("f3")
+        await pilot.pause()
+        panel = screen.query_one("#concerns")
+        panel.highlighted = next(n for n in range(panel.option_count) if panel.get_option_at_index(n).id == "p0")
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        dialog = app.screen
+        assert dialog is not screen and not app._notifications, "a dialog, not a toast"
+        theme = screen._patterns[0]
+        body = dialog.query_one("#info-body")
+        inside = body.content_region
+        shown = " ".join(" ".join(line[inside.x:inside.right] for line in screen_lines(app)[inside.y:inside.bottom]).split())
+        assert theme["headline"] in shown
+        for member in theme["members"]:
+            assert member["title"] in shown or body.max_scroll_y > 0, "the evidence is on screen, or scrolls"
+        await pilot.pause(1)
+        assert app.screen is dialog, "it stays while it is read"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen and app.focused is panel

@@ -66,6 +66,32 @@ class Reg44App(App):
         self.push_screen(DashboardScreen())
         self.log.info(f"reg44 ready in {time.perf_counter() - self._started:.3f}s")
 
+    async def action_focus_next(self) -> None:
+        await self._focused_keys_handled()
+        self.screen.focus_next()
+
+    async def action_focus_previous(self) -> None:
+        await self._focused_keys_handled()
+        self.screen.focus_previous()
+
+    async def _focused_keys_handled(self) -> None:
+        """Wait until the focused field has handled the keys already sent to it, so that a Tab typed right after
+        an answer sees what that answer changed (a follow-up question it opened). Tab is handled as it arrives and
+        a field's keys a moment later, in the field's own queue; the keys typed after the Tab wait here too, so
+        they still reach the field the Tab lands on. Never longer than a moment: a field being removed may not
+        answer."""
+        import asyncio
+
+        focused = self.focused
+        if focused is None:
+            return
+        handled = asyncio.Event()
+        if focused.call_later(handled.set):
+            try:
+                await asyncio.wait_for(handled.wait(), 0.5)
+            except TimeoutError:
+                pass
+
     def notify(self, message: str, *, title: str = "", markup: bool = True, **kw) -> None:
         """Every notification is plain text: they carry names, authorities and error messages that may hold
         ``[`` (``Kent [/] Council``) and must never be parsed as markup."""

@@ -125,13 +125,18 @@ class ExportScreen(Screen):
             else:
                 paths = export_visit(self.app.store, self.visit_id, kind, authority=authority,
                                      out_dir=exports_dir(folder), problems=problems)
-            text = "\n".join(problems + ["Written:"] + [str(p) for p in paths])
+            # The folder once and each file's name: full paths wrapped, and at 80x24 the last ones fell below the screen.
+            folders = sorted({str(p.parent) for p in paths})
+            head = f"Written {len(paths)} report{'s' if len(paths) != 1 else ''} to {', '.join(folders)}:"
+            text = "\n".join(problems + [head] + [f"  {p.name}" for p in paths])
         except (ValidationError, OSError, ValueError) as exc:
             text = f"Not exported: {exc}"
         self.app.call_from_thread(self._exported, text)
 
     def _exported(self, text: str) -> None:
-        self.query_one("#result", Static).update(text)
+        result = self.query_one("#result", Static)
+        result.update(text)
+        self.call_after_refresh(self.query_one("#export-body").scroll_to_widget, result, animate=False)
         self.visit = self.app.store.visit(self.visit_id)
         self.query_one("#state", Static).update(self._state_text())
 

@@ -7,11 +7,11 @@ escape to cancel. A value the domain refuses is shown in a fixed line above the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
@@ -27,6 +27,15 @@ class Spec:
     options: tuple[str, ...] = ()
     multiline: bool = False
     placeholder: str = ""
+
+
+class NoteArea(TextArea):
+    """A text box that, like every note box, puts the cursor after what it already holds when it gains focus:
+    a concern's note opened to add to must not take the next words before its first one."""
+
+    def _on_focus(self, event) -> None:
+        super()._on_focus(event)
+        self.move_cursor(self.document.end)
 
 
 class FormScreen(ModalScreen):
@@ -55,7 +64,7 @@ class FormScreen(ModalScreen):
                     yield Select([(o, o) for o in spec.options], value=value, id=f"f-{spec.name}", allow_blank=False
                                  if spec.value in spec.options else True)
                 elif spec.multiline:
-                    yield TextArea(spec.value, id=f"f-{spec.name}", soft_wrap=True, tab_behavior="focus")
+                    yield NoteArea(spec.value, id=f"f-{spec.name}", soft_wrap=True, tab_behavior="focus")
                 else:
                     # never select on focus: one key typed into a filled field must not replace it
                     yield Input(spec.value, id=f"f-{spec.name}", placeholder=spec.placeholder, select_on_focus=False)
@@ -189,3 +198,23 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
+
+
+class InfoScreen(ModalScreen):
+    """Text to read at leisure (a pattern's evidence): a dialog that scrolls and stays until escape. A toast
+    holding it covered the form and any question asked meanwhile, for twenty seconds, with no key to close it."""
+
+    CSS_PATH = "forms.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter,q", "dismiss", "Close", id="info.close",
+                                                     tooltip="Close")]
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self.info_title = title
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog", id="info-body"):
+            yield Static(Text(self.info_title, style="bold"), classes="dialog-title")
+            yield Static(Text(self.text))
+            yield Static("Press escape to close.", classes="muted")

@@ -22,7 +22,7 @@ from visitor.checklist import Item
 from visitor.model import (OPINION_ANSWERS, PEOPLE_ROLES, RATINGS, RECORD_STATUSES, RECORD_TYPES, ValidationError,
                            STANDARD_KEYS, open_recommendations)
 from visitor.tui import collector
-from visitor.tui.screens.forms import ConfirmScreen
+from visitor.tui.screens.forms import ConfirmScreen, InfoScreen
 from visitor.tui.messages import FieldChanged, SaveState
 from visitor.tui.widgets.fields import ChoiceField, FieldBox, LineField, NotesField, NumberField, YesNoField
 from visitor.tui.widgets.key_line import KeyLine
@@ -52,6 +52,23 @@ class SectionList(OptionList):
 
     def action_jump(self, number: int) -> None:
         self.screen.show_section_number(number)
+
+
+class Form(VerticalScroll, can_focus=False):
+    """The form of the current section. Not a Tab stop itself: focus moves between the fields, which scroll the
+    form into view.
+
+    A scroll repaints the whole form. Textual draws a scroll either as a scroll (everything that moved) or, when
+    a layout falls in the same frame, as a layout: then it redraws only what moved since it last worked out where
+    every widget is, and a widget drawing itself in between (a text box being typed into asks for its size)
+    has that worked out with the scroll already in it. The scroll was then never drawn: the terminal kept the
+    questions that were there before round the newly focused field. The screen's own full repaint on every
+    focus change used to hide this; the walkthrough turns that off (see ``VisitScreen.focused``)."""
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):
+            self.refresh()
 
 
 class VisitScreen(Screen):
@@ -106,8 +123,7 @@ class VisitScreen(Screen):
                 yield Static("Concerns", id="concerns-title")
                 yield OptionList(id="concerns")
                 yield Static("", id="save-state")
-            # Not a Tab stop itself: focus moves between the fields, which scroll the form into view.
-            yield VerticalScroll(id="form", can_focus=False)
+            yield Form(id="form")
         yield KeyLine()
 
     def on_mount(self) -> None:
@@ -215,12 +231,17 @@ class VisitScreen(Screen):
         self._form_chain = None
 
     def _form_focus_chain(self) -> list[Widget]:
-        """The form's Tab stops in Textual's own order, kept until the form changes. Textual works the order
+        """The form's Tab stops in the order Textual gives them, kept until the form changes. Textual works the order
         of the whole screen out again on every Tab (walking and sorting every widget); within the form,
-        which changes only when a section is built or a follow-up question is shown or hidden, once is enough."""
+        which changes only when a section is built or a follow-up question is shown or hidden, once is enough.
+
+        Textual sorts by where each widget was last laid out; the form stacks its boxes (and a row's buttons go
+        left to right), so its order is the order of its widgets, which is known at once. A follow-up question
+        shown by the key just before a Tab has not been laid out yet: sorted by place, it came first."""
         if self._form_chain is None:
             form = self.query_one("#form", VerticalScroll)
-            self._form_chain = [w for w in self.focus_chain if form in w.ancestors]
+            self._form_chain = [w for w in form.walk_children(Widget)
+                                if w.focusable and all(a.display for a in w.ancestors_with_self)]
         return self._form_chain
 
     def focus_next(self, selector: str | type[QueryType] = "*") -> Widget | None:
@@ -235,12 +256,26 @@ class VisitScreen(Screen):
         """Within the form, a step along the kept Tab order; leaving the form at either end, from outside it, or
         for a filtered move, Textual's own, which also wraps round the screen."""
         focused = self.focused
+        self._catch_up(focused)
         chain = self._form_focus_chain() if selector == "*" else []
         position = chain.index(focused) + step if focused in chain else -1
         if 0 <= position < len(chain) and chain[position].focusable:
             self.set_focus(chain[position])
             return self.focused
         return super().focus_next(selector) if step > 0 else super().focus_previous(selector)
+
+    def _catch_up(self, widget: Widget | None) -> None:
+        """Apply the field's change now if its message has not arrived yet. A field shows a key at once and
+        posts its change, which reaches this screen a few hops later; a Tab typed right after it is handled as
+        it arrives, so it would step along the form as it was before the change, passing by a follow-up
+        question the answer just opened (or landing on one it closed)."""
+        key = getattr(widget, "field_key", None)
+        if key is None or self.readonly or not self.follow_ups or self.fields.get(key) is not widget:
+            return
+        value = widget.text if isinstance(widget, NotesField) else getattr(widget, "value", None)
+        shown = editing.current_value(self.visit, key)
+        if value is not None and str(value) != ("" if shown is None else str(shown)):
+            self.on_field_changed(FieldChanged(key, value, widget))
 
     def scroll_to_center(self, widget: Widget, *args, **kw) -> None:
         """Textual centres a newly focused widget (animated, after our own scroll); in the form, show the
@@ -597,7 +632,7 @@ class VisitScreen(Screen):
             evidence = "\n".join(
                 f"• {'(provisional, from this draft) ' if f.get('provisional') else ''}{f['title']}: "
                 + trends.render(f["evidence"], lambda cid: names.get(cid, "a child")) for f in theme["members"])
-            self.notify(evidence, title=theme["headline"], timeout=20, markup=False)
+            self.app.push_screen(InfoScreen(theme["headline"], evidence))
         elif list_id == "gaps":
             gap = self._gaps[int(option_id)]
             self.call_later(self.show_section, gap.section, gap.field)
