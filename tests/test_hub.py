@@ -107,7 +107,7 @@ def test_init_is_versioned_and_can_run_again(hub, data_dir):
     assert result.returncode == 0, result.stderr
     assert "already up to date" in result.stdout
     versions = [r[0] for r in hub.sql("SELECT version FROM reg44.schema_migrations ORDER BY 1")]
-    assert versions == [1, 2, 3]
+    assert versions == [1, 2, 3, 4]
 
 
 @needs_server
@@ -276,17 +276,18 @@ def test_row_level_security_denies_another_visitors_homes_in_raw_sql(hub, folder
 def test_peer_rates_are_pooled_in_sql_and_written_to_settings(hub, folders):
     ann, bob = folders("ann"), folders("bob")
     build_home(ann, "oak-house", visits=3, restraints=2)
-    build_home(ann, "elm-house", visits=3, restraints=4)
+    build_home(bob, "elm-house", visits=3, restraints=4)
     build_home(bob, "ash-house", visits=3, restraints=6)
+    build_home(bob, "yew-house", visits=3, restraints=8)
     build_home(bob, "fir-house", visits=3, setting_type="short breaks", restraints=9)
     push(ann, hub, "ann")
     push(bob, hub, "bob")
 
     pull(ann, hub, "ann")
     rates = Store(ann.root, readonly=True).settings()["peer_rates"]
-    # Two children, visits 30 days apart: 2, 4 and 6 restraints are 1, 2 and 3 per child per 30 days.
-    assert rates["children's home"]["homes"] == 3
-    assert rates["children's home"]["rates"]["restraints"] == pytest.approx(2.0)
+    # Two children, visits 30 days apart: 2, 4, 6 and 8 restraints are 1, 2, 3 and 4 per child per 30 days.
+    assert rates["children's home"]["homes"] == 4
+    assert rates["children's home"]["rates"]["restraints"] == pytest.approx(2.5)
     assert rates["children's home"]["rates"]["complaints_children"] == 0
     assert "short breaks" not in rates  # one home alone is never shown as a peer reference...
     assert pull(ann, hub, "ann", min_peer_homes=1).peer_setting_types == 1  # ...and a visitor cannot ask
@@ -296,9 +297,11 @@ def test_peer_rates_are_pooled_in_sql_and_written_to_settings(hub, folders):
     boss = folders("boss")
     assert pull(boss, hub, "boss", min_peer_homes=1).peer_setting_types == 2  # a manager may
     assert boss.settings()["peer_rates"]["short breaks"]["rates"]["restraints"] == pytest.approx(4.5)
-    peers = run_cli("hub", "--hub", hub.target("bob"), "peers", "--json", data=bob.root)
+    peers = run_cli("hub", "--hub", hub.target("ann"), "peers", "--json", data=ann.root)
     rows = {(r["setting_type"], r["measure"]): r for r in json.loads(peers.stdout)}
-    assert rows[("children's home", "restraints")]["rate"] == pytest.approx(2.0)
+    assert rows[("children's home", "restraints")]["rate"] == pytest.approx(2.5)
+    # Bob, with three of the four homes, would learn Ann's from the mean: he is shown none.
+    assert pull(bob, hub, "bob").peer_setting_types == 0
 
 
 @needs_server
@@ -471,3 +474,36 @@ def test_pull_lands_whole_or_not_at_all(hub, folders, monkeypatch):
     monkeypatch.undo()
     assert pull(bob, hub, "bob").received["visits"] == 2
     assert len(Store(bob.root, readonly=True).visits("oak-house")) == 2
+
+
+@needs_server
+def test_a_visitor_cannot_work_out_another_visitors_home_from_peer_rates(hub, folders):
+    # Bob knows his own homes' figures: were the pooled mean taken over his two homes and Ann's one, he
+    # would have Ann's home's rate exactly (3 × mean − his own). Homes are his to create, so two made-up
+    # homes would do the same. At least three homes he cannot see must stand behind any rate he is shown.
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", visits=3, setting_type="short breaks", restraints=9)
+    build_home(bob, "ash-house", visits=3, setting_type="short breaks", restraints=2)
+    build_home(bob, "elm-house", visits=3, setting_type="short breaks", restraints=4)
+    push(ann, hub, "ann")
+    push(bob, hub, "bob")
+    with hub.connect("bob") as conn:
+        assert conn.execute("SELECT count(*) FROM reg44.peer_rates(3) WHERE setting_type = 'short breaks'"
+                            ).fetchone()[0] == 0
+    pull(bob, hub, "bob")
+    assert "short breaks" not in Store(bob.root, readonly=True).settings()["peer_rates"]
+    # Ann sees only one home that is not hers: nothing either. The manager sees every home's figures.
+    with hub.connect("ann") as conn:
+        assert conn.execute("SELECT count(*) FROM reg44.peer_rates(3)").fetchone()[0] == 0
+    with hub.connect("boss") as conn:
+        rows = conn.execute("SELECT homes, rate FROM reg44.peer_rates(3) WHERE setting_type = 'short breaks' "
+                            "AND measure = 'restraints'").fetchall()
+    assert rows == [(3, pytest.approx(2.5))]
+    # With three homes of others behind it, Bob is shown the pooled rate of all (his own included).
+    build_home(ann, "fir-house", visits=3, setting_type="short breaks", restraints=9)
+    build_home(ann, "yew-house", visits=3, setting_type="short breaks", restraints=9)
+    push(ann, hub, "ann")
+    with hub.connect("bob") as conn:
+        rows = conn.execute("SELECT homes, rate FROM reg44.peer_rates(3) WHERE setting_type = 'short breaks' "
+                            "AND measure = 'restraints'").fetchall()
+    assert rows == [(5, pytest.approx((4.5 * 3 + 1 + 2) / 5))]
