@@ -507,3 +507,34 @@ def test_a_visitor_cannot_work_out_another_visitors_home_from_peer_rates(hub, fo
         rows = conn.execute("SELECT homes, rate FROM reg44.peer_rates(3) WHERE setting_type = 'short breaks' "
                             "AND measure = 'restraints'").fetchall()
     assert rows == [(5, pytest.approx((4.5 * 3 + 1 + 2) / 5))]
+
+
+@needs_server
+def test_a_laptop_with_an_older_reg44_never_strips_what_a_newer_one_put_on_the_hub(hub, folders):
+    from visitor.hub.records import digest
+
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", visits=1)
+    push(ann, hub, "ann")
+    hub.sql("INSERT INTO reg44.assignments (home_id, visitor) VALUES ('oak-house', %s)", (hub.roles["bob"],))
+    # A newer reg44 on another laptop pushed the home and a child with fields this one does not know.
+    for table, key, field in (("homes", "id = 'oak-house'", "region"), ("children", "code = 'AB'", "pronouns")):
+        [(data,)] = hub.sql(f"SELECT data FROM reg44.{table} WHERE {key}")
+        data[field] = "kept"
+        hub.sql(f"UPDATE reg44.{table} SET data = %s, hash = %s WHERE {key}", (json.dumps(data), digest(data)))
+
+    assert pull(bob, hub, "bob").received == {"homes": 1, "children": 2, "visits": 1}
+    assert push(bob, hub, "bob").sent == {}  # bob changed nothing: nothing of the hub's is overwritten
+    assert hub.sql("SELECT data->>'region' FROM reg44.homes") == [("kept",)]
+    assert hub.sql("SELECT data->>'pronouns' FROM reg44.children WHERE code = 'AB'") == [("kept",)]
+    again = pull(bob, hub, "bob")
+    assert again.received == {} and not again.conflicts
+
+    # Bob changes the home: his change goes to the hub, and the field he does not know stays.
+    home = bob.home("oak-house")
+    home.registered_manager = "Mr Birch"
+    bob.update_home(home)
+    assert push(bob, hub, "bob").sent == {"homes": 1}
+    assert hub.sql("SELECT data->>'region', data->>'registered_manager' FROM reg44.homes") == [("kept", "Mr Birch")]
+    assert push(bob, hub, "bob").sent == {}
+    assert pull(bob, hub, "bob").received == {} and bob.home("oak-house").registered_manager == "Mr Birch"

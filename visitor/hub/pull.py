@@ -28,6 +28,7 @@ class PullResult:
     erased: int = 0
     peer_setting_types: int = 0
     problems: list[str] = field(default_factory=list)
+    taken: set[str] = field(default_factory=set)  # the records written from the hub's version
 
     def count(self, kind: str, n: int = 1) -> None:
         self.received[kind] = self.received.get(kind, 0) + n
@@ -79,10 +80,23 @@ def pull(store: Store, target: str | None = None, *, min_peer_homes: int = PEER_
                   for home_id, child_id, _ in hub["erasures"])
     with store.transaction(snapshot=not erasing):
         _apply(store, hub, state, result)
+    _hold(store, state, result.taken)
     state.last_pull = SyncState.now()
     state.homes = {}  # the files may have changed: the next push reads every home once
     state.save()
     return result
+
+
+def _hold(store: Store, state: SyncState, taken: set[str]) -> None:
+    """Note each record taken from the hub that this folder holds only in part (a newer reg44 gave it
+    fields this one does not keep), so that its copy here stands for the hub's version (``SyncState.held``)."""
+    if not taken:
+        return
+    local, _ = rec.collect(store)
+    for key in taken:
+        if key in state.base:
+            record = local[key.split("/", 1)[0]].get(key)
+            state.agree(key, state.base[key], record.hash if record else None)
 
 
 def _apply(store: Store, hub: dict, state: SyncState, result: PullResult) -> None:
@@ -124,6 +138,7 @@ def _apply(store: Store, hub: dict, state: SyncState, result: PullResult) -> Non
                 state.base.pop(key, None)
                 continue
             state.base[key] = hub_hash
+            result.taken.add(key)
             result.count("children")
     new_visits: dict[str, list[dict]] = {}
     for home_id, visit_id, data, hub_hash in hub["visits"]:
@@ -179,11 +194,13 @@ def _pull_flags(store, rows, local, state, result, known_homes, touched) -> None
 
 def _settle(state, result, key, kind, home_id, record, hub_data, hub_hash) -> bool:
     """True when the hub's version should replace (or add) the local one; records agreement and conflicts."""
-    action = decide(record.hash if record else None, state.base.get(key), hub_hash)
+    local_hash = record.hash if record else None
+    action = decide(state.local(key, local_hash), state.base.get(key), hub_hash)
     if action == "same":
-        state.base[key] = hub_hash
+        state.agree(key, hub_hash, local_hash)
     elif action == "pull":
-        state.base[key] = hub_hash
+        state.agree(key, hub_hash)
+        result.taken.add(key)
         return True
     elif action == "conflict":
         state.conflicts[key] = {"key": key, "kind": kind, "home_id": home_id, "local": record.data, "hub": hub_data,
