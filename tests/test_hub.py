@@ -538,3 +538,29 @@ def test_a_laptop_with_an_older_reg44_never_strips_what_a_newer_one_put_on_the_h
     assert hub.sql("SELECT data->>'region', data->>'registered_manager' FROM reg44.homes") == [("kept", "Mr Birch")]
     assert push(bob, hub, "bob").sent == {}
     assert pull(bob, hub, "bob").received == {} and bob.home("oak-house").registered_manager == "Mr Birch"
+
+
+@needs_server
+def test_who_must_receive_a_report_follows_a_correction_to_a_child_on_the_hub(hub, folders):
+    # recipients_due is worked out on the laptop from the home's children; correcting a child's placing
+    # authority after the visit changes who must receive its report, and the agency's view must follow.
+    ann = folders("ann")
+    build_home(ann, "oak-house", visits=1)
+    [visit] = ann.visits("oak-house")
+    workflow.record_distribution(ann, visit["id"], "Northshire Council", "placing-authority")
+    push(ann, hub, "ann")
+    with hub.connect("boss") as conn:
+        from visitor.hub import views
+
+        before = views.homes(conn)[0]["report"]
+    child = next(c for c in ann.children("oak-house") if c.code == "CD")
+    child.placing_authority = "Northshire Council"  # it was entered wrongly as Eastborough
+    ann.update_child(child)
+    due = [list(pair) for pair in workflow.recipients(ann.home("oak-house"), ann.children("oak-house"),
+                                                      visit["date"])]
+    assert push(ann, hub, "ann").sent == {"children": 1}
+    assert hub.sql("SELECT recipients_due FROM reg44.visits") == [(due,)]
+    with hub.connect("boss") as conn:
+        after = views.homes(conn)[0]["report"]
+    assert before != after and after == f"1/{len(due)} sent"
+    assert push(ann, hub, "ann").sent == {}

@@ -69,6 +69,7 @@ def _push_in_transaction(conn, store: Store, state: SyncState, result: PushResul
     prints: dict[str, dict] = {}
     fuller = _hub_data(conn, mine, state.held)  # the hub's versions this folder holds only in part
     carried: dict[str, str] = {}
+    recipients: dict[str, str] = {}  # visit id: who must receive its report, as worked out here now
     _stage(conn, "visits")
     with conn.cursor().copy(_copy_sql("visits")) as copy:
         for home in homes:
@@ -85,6 +86,8 @@ def _push_in_transaction(conn, store: Store, state: SyncState, result: PushResul
                 if action == "same":
                     state.agree(record.key, state.local(record.key, record.hash), record.hash)
                     result.unchanged += 1
+                    if record.kind == "visits" and record.recipients_due is not None:
+                        recipients[record.body["id"]] = json.dumps(record.recipients_due)
                 elif action == "pull":
                     result.behind += 1
                 elif action == "conflict":
@@ -114,6 +117,7 @@ def _push_in_transaction(conn, store: Store, state: SyncState, result: PushResul
                 state.agree(record.key, record.hash, carried.get(record.key))
         if changes[kind]:
             result.sent[kind] = len(changes[kind])
+    _refresh_recipients(conn, recipients)
     result.conflicts = [state.conflicts[k] for k in sorted(state.conflicts)]
     if result.sent or result.conflicts:  # a push that changes nothing leaves no trace either
         conn.execute("INSERT INTO reg44.pushes (counts) VALUES (%s)",
@@ -202,6 +206,18 @@ def _apply_new_erasures(conn, erasures: list[rec.Record], children: dict[str, re
                                   *key_values))
         count += 1
     return count
+
+
+def _refresh_recipients(conn, recipients: dict[str, str]) -> None:
+    """Put right who must receive each unchanged visit's report, read from a changed home.
+
+    It is worked out from the home and its children, not kept in the visit, so correcting a child's
+    placing authority (or the home's manager) after the visit changes it without changing the visit."""
+    if recipients:
+        conn.execute("UPDATE reg44.visits v SET recipients_due = r.due::jsonb "
+                     "FROM unnest(%s::text[], %s::text[]) AS r (id, due) "
+                     "WHERE v.id = r.id AND v.recipients_due IS DISTINCT FROM r.due::jsonb",
+                     (list(recipients), list(recipients.values())))
 
 
 def _send_checklists(conn, used: dict[tuple[str, int], dict]) -> None:
