@@ -564,3 +564,36 @@ def test_who_must_receive_a_report_follows_a_correction_to_a_child_on_the_hub(hu
         after = views.homes(conn)[0]["report"]
     assert before != after and after == f"1/{len(due)} sent"
     assert push(ann, hub, "ann").sent == {}
+
+
+@needs_server
+def test_one_visitors_malformed_rows_never_stop_anyone_elses_pull(hub, folders):
+    # Rows a visitor may write to their own home through raw SQL (or a broken laptop may push): each is
+    # named and left out of the manager's pull; the rest arrives, and an erasure is applied all the same.
+    ann, boss = folders("ann"), folders("boss")
+    build_home(ann, "oak-house", visits=2)
+    build_home(ann, "elm-house", visits=1)
+    push(ann, hub, "ann")
+    pull(boss, hub, "boss")
+    first = ann.visits("oak-house")[0]["id"]
+    child = next(c for c in ann.children("elm-house") if c.code == "AB")
+    with hub.connect("ann") as conn:
+        conn.execute("INSERT INTO reg44.checklists VALUES ('closed-culture', 99, '{}')")
+        conn.execute("UPDATE reg44.visits SET checklist_version = 99, hash = 'x', "
+                     "data = jsonb_set(data, '{checklist_version}', '99') WHERE id = %s", (first,))
+        conn.execute("INSERT INTO reg44.flags (home_id, key, raised_on, data, hash) VALUES "
+                     "('oak-house', 'a', '2020-01-01', '{}', 'h1'), ('oak-house', 'b', '2020-01-01', '[]', 'h2')")
+        conn.execute("INSERT INTO reg44.erasures (home_id, child_id, data) VALUES ('elm-house', %s, %s)",
+                     (child.id, json.dumps({"reason": 5})))
+    build_home(ann, "ash-house", visits=1)
+    push(ann, hub, "ann")
+    boss.close()
+    result = run_cli("hub", "--hub", hub.target("boss"), "pull", "--json", data=boss.root)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    problems = json.loads(result.stdout)["problems"]
+    assert [p.split(":")[0] for p in problems] == ["checklist closed-culture v99", f"visit {first}",
+                                                   "flag of oak-house", "flag of oak-house"], problems
+    after = Store(boss.root, readonly=True)
+    assert len(after.visits("ash-house")) == 1 and len(after.children("ash-house")) == 2
+    assert after.child("elm-house", child.id).code == "[erased]"
+    assert after.visits("oak-house")[0]["checklist_version"] != 99

@@ -49,7 +49,7 @@ def fetch(conn, min_peer_homes: int = PEER_MIN_HOMES) -> dict:
             "flags": conn.execute("SELECT home_id, key, data, hash FROM reg44.flags").fetchall(),
             "erasures": conn.execute("SELECT home_id, child_id, data FROM reg44.erasures").fetchall(),
             "checklists": conn.execute(
-                "SELECT raw FROM reg44.checklists c WHERE EXISTS (SELECT 1 FROM reg44.visits v "
+                "SELECT id, version, raw FROM reg44.checklists c WHERE EXISTS (SELECT 1 FROM reg44.visits v "
                 "WHERE v.checklist_id = c.id AND v.checklist_version = c.version)").fetchall(),
             "peers": conn.execute("SELECT setting_type, measure, homes, rate FROM reg44.peer_rates(%s)",
                                   (min_peer_homes,)).fetchall(),
@@ -100,11 +100,10 @@ def _hold(store: Store, state: SyncState, taken: set[str]) -> None:
 
 
 def _apply(store: Store, hub: dict, state: SyncState, result: PullResult) -> None:
-    from visitor import checklist as checklists
     from visitor import workflow
 
-    for (raw,) in hub["checklists"]:
-        store.snapshot_checklist(checklists.parse(raw, "the hub"))
+    for checklist_id, version, raw in hub["checklists"]:
+        _guard(result, f"checklist {checklist_id} v{version}", _take_checklist, store, raw)
     state.conflicts = {}
     touched: set[str] = set()
     local, _ = rec.collect(store)
@@ -122,7 +121,10 @@ def _apply(store: Store, hub: dict, state: SyncState, result: PullResult) -> Non
         erased_on_hub.add(f"children/{home_id}/{child_id}")
         if home_id in known_homes and f"erasures/{home_id}/{child_id}" not in local["erasures"] \
                 and any(c.id == child_id and not c.erased for c in store.children(home_id)):
-            store.erase_child(home_id, child_id, data.get("reason") or "erased on another laptop")
+            reason = data.get("reason") if isinstance(data, dict) else None
+            # An erasure is a fact: a reason that is not text never stops it.
+            store.erase_child(home_id, child_id, reason if isinstance(reason, str) and reason.strip()
+                              else "erased on another laptop")
             result.erased += 1
             touched.add(home_id)
     if result.erased:
@@ -130,7 +132,9 @@ def _apply(store: Store, hub: dict, state: SyncState, result: PullResult) -> Non
     for home_id, child_id, data, hub_hash in hub["children"]:
         key = f"children/{home_id}/{child_id}"
         record = local["children"].get(key)
-        force = key in erased_on_hub and record is not None and record.hash != hub_hash
+        # The hub's erased record replaces this folder's; one the hub has not erased never un-erases it.
+        force = key in erased_on_hub and record is not None and record.hash != hub_hash \
+            and isinstance(data, dict) and bool(data.get("erased"))
         if home_id in known_homes and (force or _settle(state, result, key, "children", home_id, record, data,
                                                         hub_hash)):
             if not _guard(result, f"child {child_id} of {home_id}", _put_child, store, home_id, data,
@@ -145,7 +149,7 @@ def _apply(store: Store, hub: dict, state: SyncState, result: PullResult) -> Non
         key = f"visits/{visit_id}"
         record = local["visits"].get(key)
         if home_id in known_homes and _settle(state, result, key, "visits", home_id, record, data, hub_hash):
-            if not _guard(result, f"visit {visit_id}", _check_visit, data, home_id):
+            if not _guard(result, f"visit {visit_id}", _check_visit, store, data, home_id):
                 state.base.pop(key, None)
                 continue
             if record is None:
@@ -179,11 +183,10 @@ def _pull_flags(store, rows, local, state, result, known_homes, touched) -> None
         merged = {(f["key"], f["raised_on"]): f for f in store.flags(home_id)}
         changed = False
         for data, hub_hash in hub_flags:
+            if not _guard(result, f"flag of {home_id}", _check_flag, data):
+                continue
             key = rec.record_key("flags", home_id, data)
             if _settle(state, result, key, "flags", home_id, local["flags"].get(key), data, hub_hash):
-                if not _guard(result, f"flag {key}", _check_flag, data):
-                    state.base.pop(key, None)
-                    continue
                 merged[(data["key"], data["raised_on"])] = data
                 changed = True
                 result.count("flags")
@@ -208,8 +211,10 @@ def _settle(state, result, key, kind, home_id, record, hub_data, hub_hash) -> bo
     return False
 
 
-def _check_visit(data: dict, home_id: str) -> None:
-    """A pulled visit must read back as the store reads every record: a final visit of its home."""
+def _check_visit(store: Store, data: dict, home_id: str) -> None:
+    """A pulled visit must read back as the store reads every record: a final visit of its home, whose
+    checklist version this folder has (or has just taken from the hub)."""
+    from visitor.checklist import ChecklistError
     from visitor.model import Visit
     from visitor.storage.records import visit_problem
 
@@ -219,9 +224,25 @@ def _check_visit(data: dict, home_id: str) -> None:
     visit = Visit.from_dict(json.loads(json.dumps(data)))
     if visit.home_id != home_id or visit.status != "final":
         raise ValidationError(f"only final visits of {home_id} are taken")
+    try:
+        store.checklist_for(data)
+    except ChecklistError as exc:
+        raise ValidationError(f"its checklist cannot be read ({exc})") from None
+
+
+def _take_checklist(store: Store, raw: dict) -> None:
+    from visitor import checklist as checklists
+
+    try:
+        checklist = checklists.parse(raw, "the hub")
+    except checklists.ChecklistError as exc:
+        raise ValidationError(str(exc)) from None
+    store.snapshot_checklist(checklist)
 
 
 def _check_flag(data: dict) -> None:
+    if not isinstance(data, dict):
+        raise ValidationError("a flag must be a JSON object")
     if not isinstance(data.get("key"), str) or not isinstance(data.get("raised_on"), str) \
             or data.get("resolved") not in (None, "") and not isinstance(data.get("resolved"), dict):
         raise ValidationError("a flag needs text 'key' and 'raised_on', and 'resolved' empty or an object")
