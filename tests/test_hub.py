@@ -597,3 +597,33 @@ def test_one_visitors_malformed_rows_never_stop_anyone_elses_pull(hub, folders):
     assert len(after.visits("ash-house")) == 1 and len(after.children("ash-house")) == 2
     assert after.child("elm-house", child.id).code == "[erased]"
     assert after.visits("oak-house")[0]["checklist_version"] != 99
+
+
+@needs_server
+def test_keeping_the_hubs_version_of_a_visit_made_on_both_laptops_replaces_this_ones(hub, folders):
+    # Ann and her cover visitor Bob each visited on the same day, offline: the same visit id with
+    # different answers. Bob keeps Ann's; his pull must then carry it out, not refuse it for ever.
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", visits=1)
+    push(ann, hub, "ann")
+    hub.sql("INSERT INTO reg44.assignments (home_id, visitor) VALUES ('oak-house', %s)", (hub.roles["bob"],))
+    pull(bob, hub, "bob")
+    today = date.today().isoformat()
+    for store, restraints in ((ann, 1), (bob, 5)):
+        workflow.finalise(store, complete(store, store.start_visit("oak-house", today), restraints=restraints))
+    assert push(ann, hub, "ann").sent["visits"] == 1
+    key = f"visits/oak-house@{today}"
+    assert [c["key"] for c in push(bob, hub, "bob").conflicts] == [key]
+    bob.close()
+    assert run_cli("hub", "resolve", key, "--keep", "hub", data=bob.root).returncode == 0
+    bob = Store(bob.root)
+    after = pull(bob, hub, "bob")
+    assert after.problems == [] and after.conflicts == [] and after.received["visits"] == 1
+    assert bob.visit(f"oak-house@{today}")["answers"]["restraints"] == 1
+    assert push(bob, hub, "bob").conflicts == []
+    assert hub.sql("SELECT data->'answers'->>'restraints' FROM reg44.visits WHERE date = %s", (today,)) == [("1",)]
+    # A final visit changed on the hub without this laptop's choice is still refused.
+    hub.sql("UPDATE reg44.visits SET data = jsonb_set(data, '{answers,restraints}', '7'), hash = 'x' "
+            "WHERE date = %s", (today,))
+    assert "read-only" in pull(bob, hub, "bob").problems[0]
+    bob.close()

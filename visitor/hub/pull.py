@@ -154,6 +154,8 @@ def _apply(store: Store, hub: dict, state: SyncState, result: PullResult) -> Non
                 continue
             if record is None:
                 new_visits.setdefault(home_id, []).append(data)
+            elif state.chosen.pop(key, None) == hub_hash:  # the visitor chose it: it replaces this one whole
+                store.replace_final(data)
             elif not _guard(result, f"visit {visit_id}", store.update_final, data, "the hub's copy"):
                 state.base.pop(key, None)
                 continue

@@ -37,6 +37,7 @@ class SyncState:
     last_pull: str = ""
     homes: dict[str, dict] = field(default_factory=dict)
     held: dict[str, str] = field(default_factory=dict)
+    chosen: dict[str, str] = field(default_factory=dict)  # conflicts settled for the hub: key -> its hash
 
     @classmethod
     def load(cls, root: Path, target: str | None = None) -> SyncState:
@@ -45,9 +46,10 @@ class SyncState:
         status, agreed = _read(root / FILE), _read(root / BASE_FILE)
         state = cls(root, status.get("target", ""), dict(agreed.get("base") or {}),
                     dict(status.get("conflicts") or {}), status.get("last_push", ""), status.get("last_pull", ""),
-                    dict(agreed.get("homes") or {}), dict(agreed.get("held") or {}))
+                    dict(agreed.get("homes") or {}), dict(agreed.get("held") or {}),
+                    dict(agreed.get("chosen") or {}))
         if agreed.get("target", "") != state.target:
-            state.base, state.homes, state.held = {}, {}, {}
+            state.base, state.homes, state.held, state.chosen = {}, {}, {}, {}
         if target is not None and state.target and state.target != target:
             state = cls(root)
         if target is not None:
@@ -56,7 +58,8 @@ class SyncState:
 
     def save(self) -> None:
         private_dir(self.root / FOLDER)
-        agreed = {"target": self.target, "base": self.base, "homes": self.homes, "held": self.held}
+        agreed = {"target": self.target, "base": self.base, "homes": self.homes, "held": self.held,
+                  "chosen": self.chosen}
         atomic_write(self.root / BASE_FILE, json.dumps(agreed, separators=(",", ":")).encode("utf-8"))
         named = {key: {k: v for k, v in c.items() if k not in ("local", "hub")} for key, c in self.conflicts.items()}
         status = {"target": self.target, "last_push": self.last_push, "last_pull": self.last_pull,
@@ -77,6 +80,10 @@ class SyncState:
         if keep not in ("local", "hub"):
             raise HubError("Keep 'local' (this laptop's version) or 'hub' (the hub's version).")
         self.agree(key, conflict["hub_hash"] if keep == "local" else conflict["local_hash"])
+        if keep == "hub":  # the hub's version may replace even what this folder keeps read-only
+            self.chosen[key] = conflict["hub_hash"]
+        else:
+            self.chosen.pop(key, None)
         del self.conflicts[key]
 
     def agree(self, key: str, base: str, held: str | None = None) -> None:
