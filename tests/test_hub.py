@@ -107,7 +107,7 @@ def test_init_is_versioned_and_can_run_again(hub, data_dir):
     assert result.returncode == 0, result.stderr
     assert "already up to date" in result.stdout
     versions = [r[0] for r in hub.sql("SELECT version FROM reg44.schema_migrations ORDER BY 1")]
-    assert versions == [1, 2, 3, 4]
+    assert versions == [1, 2, 3, 4, 5]
 
 
 @needs_server
@@ -270,6 +270,15 @@ def test_row_level_security_denies_another_visitors_homes_in_raw_sql(hub, folder
             conn.execute("DELETE FROM reg44.visits WHERE home_id = 'ash-house'")
     assert hub.sql("SELECT name FROM reg44.homes WHERE id = 'oak-house'") == [("Oak House",)]
     assert hub.sql("SELECT count(*) FROM reg44.visits WHERE home_id = 'oak-house' AND data = '{}'")[0][0] == 0
+    # Nor can a visitor put another's name on an erasure or a push (nor another day).
+    child = bob.children("ash-house")[0].id
+    with hub.connect("bob") as conn:
+        conn.execute("INSERT INTO reg44.erasures (home_id, child_id, data, erased_by, erased_at) "
+                     "VALUES ('ash-house', %s, '{}', %s, '2001-01-01')", (child, hub.roles["ann"]))
+        conn.execute("INSERT INTO reg44.pushes (visitor, at, counts) VALUES (current_user, '2001-01-01', '{}')")
+    assert hub.sql("SELECT erased_by::text, erased_at > now() - interval '1 hour' FROM reg44.erasures") == \
+        [(hub.roles["bob"], True)]
+    assert hub.sql("SELECT bool_and(at > now() - interval '1 hour') FROM reg44.pushes") == [(True,)]
 
 
 @needs_server
