@@ -636,3 +636,32 @@ def test_keeping_the_hubs_version_of_a_visit_made_on_both_laptops_replaces_this_
             "WHERE date = %s", (today,))
     assert "read-only" in pull(bob, hub, "bob").problems[0]
     bob.close()
+
+
+@needs_server
+def test_a_checklist_version_planted_on_the_hub_never_stands_for_the_real_one(hub, folders):
+    # Checklists are shared by every home: a visitor could put their own text under the next version's
+    # key before anyone pushed it, and every visit using that version would be read against it (labels,
+    # which counts are rates) on the hub and on every laptop that pulls it.
+    from visitor import checklist as checklists
+
+    ann, boss = folders("ann"), folders("boss")
+    build_home(ann, "oak-house", visits=1)
+    real = checklists.load_shipped()
+    planted = json.loads(json.dumps(real.raw))
+    planted["sections"][0]["items"][0]["label"] = "Planted"
+    with hub.connect("bob") as conn:
+        conn.execute("INSERT INTO reg44.checklists (id, version, raw) VALUES (%s, %s, %s)",
+                     (real.id, real.version, json.dumps(planted)))
+    with pytest.raises(HubError, match=f"{real.id} version {real.version}"):
+        push(ann, hub, "ann")
+    assert hub.sql("SELECT count(*) FROM reg44.visits") == [(0,)]
+
+    # Once the hub holds the real one, a copy changed there later is not taken by a laptop either.
+    hub.sql("UPDATE reg44.checklists SET raw = %s", (json.dumps(real.raw),))
+    push(ann, hub, "ann")
+    hub.sql("UPDATE reg44.checklists SET raw = %s", (json.dumps(planted),))
+    result = pull(boss, hub, "boss")
+    assert [p.split(":")[0] for p in result.problems] == [f"checklist {real.id} v{real.version}"]
+    assert len(boss.visits("oak-house")) == 1
+    assert boss.checklist_for(boss.visits("oak-house")[0]).raw == real.raw

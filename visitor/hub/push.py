@@ -221,10 +221,20 @@ def _refresh_recipients(conn, recipients: dict[str, str]) -> None:
 
 
 def _send_checklists(conn, used: dict[tuple[str, int], dict]) -> None:
-    if used:
-        conn.cursor().executemany(
-            "INSERT INTO reg44.checklists (id, version, raw) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-            [(cid, version, json.dumps(raw, ensure_ascii=False)) for (cid, version), raw in used.items()])
+    """Send the checklist versions the visits use; a version the hub holds with other content (planted,
+    or another reg44's) refuses the push, so no visit is ever read against a checklist it did not use."""
+    if not used:
+        return
+    conn.cursor().executemany(
+        "INSERT INTO reg44.checklists (id, version, raw) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+        [(cid, version, json.dumps(raw, ensure_ascii=False)) for (cid, version), raw in used.items()])
+    held = conn.execute("SELECT c.id, c.version, c.raw FROM reg44.checklists c "
+                        "JOIN unnest(%s::text[], %s::int[]) AS u (id, version) USING (id, version)",
+                        ([cid for cid, _ in used], [version for _, version in used])).fetchall()
+    for cid, version, raw in held:
+        if raw != json.loads(json.dumps(used[(cid, version)])):
+            raise HubError(f"The hub holds the checklist {cid} version {version} with other content than this "
+                           "laptop's: nothing was pushed. Ask the hub's administrator to check reg44.checklists.")
 
 
 def _stage(conn, kind: str) -> None:
