@@ -107,7 +107,7 @@ def test_init_is_versioned_and_can_run_again(hub, data_dir):
     assert result.returncode == 0, result.stderr
     assert "already up to date" in result.stdout
     versions = [r[0] for r in hub.sql("SELECT version FROM reg44.schema_migrations ORDER BY 1")]
-    assert versions == [1, 2, 3]
+    assert versions == [1, 2, 3, 4, 5]
 
 
 @needs_server
@@ -270,23 +270,33 @@ def test_row_level_security_denies_another_visitors_homes_in_raw_sql(hub, folder
             conn.execute("DELETE FROM reg44.visits WHERE home_id = 'ash-house'")
     assert hub.sql("SELECT name FROM reg44.homes WHERE id = 'oak-house'") == [("Oak House",)]
     assert hub.sql("SELECT count(*) FROM reg44.visits WHERE home_id = 'oak-house' AND data = '{}'")[0][0] == 0
+    # Nor can a visitor put another's name on an erasure or a push (nor another day).
+    child = bob.children("ash-house")[0].id
+    with hub.connect("bob") as conn:
+        conn.execute("INSERT INTO reg44.erasures (home_id, child_id, data, erased_by, erased_at) "
+                     "VALUES ('ash-house', %s, '{}', %s, '2001-01-01')", (child, hub.roles["ann"]))
+        conn.execute("INSERT INTO reg44.pushes (visitor, at, counts) VALUES (current_user, '2001-01-01', '{}')")
+    assert hub.sql("SELECT erased_by::text, erased_at > now() - interval '1 hour' FROM reg44.erasures") == \
+        [(hub.roles["bob"], True)]
+    assert hub.sql("SELECT bool_and(at > now() - interval '1 hour') FROM reg44.pushes") == [(True,)]
 
 
 @needs_server
 def test_peer_rates_are_pooled_in_sql_and_written_to_settings(hub, folders):
     ann, bob = folders("ann"), folders("bob")
     build_home(ann, "oak-house", visits=3, restraints=2)
-    build_home(ann, "elm-house", visits=3, restraints=4)
+    build_home(bob, "elm-house", visits=3, restraints=4)
     build_home(bob, "ash-house", visits=3, restraints=6)
+    build_home(bob, "yew-house", visits=3, restraints=8)
     build_home(bob, "fir-house", visits=3, setting_type="short breaks", restraints=9)
     push(ann, hub, "ann")
     push(bob, hub, "bob")
 
     pull(ann, hub, "ann")
     rates = Store(ann.root, readonly=True).settings()["peer_rates"]
-    # Two children, visits 30 days apart: 2, 4 and 6 restraints are 1, 2 and 3 per child per 30 days.
-    assert rates["children's home"]["homes"] == 3
-    assert rates["children's home"]["rates"]["restraints"] == pytest.approx(2.0)
+    # Two children, visits 30 days apart: 2, 4, 6 and 8 restraints are 1, 2, 3 and 4 per child per 30 days.
+    assert rates["children's home"]["homes"] == 4
+    assert rates["children's home"]["rates"]["restraints"] == pytest.approx(2.5)
     assert rates["children's home"]["rates"]["complaints_children"] == 0
     assert "short breaks" not in rates  # one home alone is never shown as a peer reference...
     assert pull(ann, hub, "ann", min_peer_homes=1).peer_setting_types == 1  # ...and a visitor cannot ask
@@ -296,9 +306,11 @@ def test_peer_rates_are_pooled_in_sql_and_written_to_settings(hub, folders):
     boss = folders("boss")
     assert pull(boss, hub, "boss", min_peer_homes=1).peer_setting_types == 2  # a manager may
     assert boss.settings()["peer_rates"]["short breaks"]["rates"]["restraints"] == pytest.approx(4.5)
-    peers = run_cli("hub", "--hub", hub.target("bob"), "peers", "--json", data=bob.root)
+    peers = run_cli("hub", "--hub", hub.target("ann"), "peers", "--json", data=ann.root)
     rows = {(r["setting_type"], r["measure"]): r for r in json.loads(peers.stdout)}
-    assert rows[("children's home", "restraints")]["rate"] == pytest.approx(2.0)
+    assert rows[("children's home", "restraints")]["rate"] == pytest.approx(2.5)
+    # Bob, with three of the four homes, would learn Ann's from the mean: he is shown none.
+    assert pull(bob, hub, "bob").peer_setting_types == 0
 
 
 @needs_server
@@ -471,3 +483,185 @@ def test_pull_lands_whole_or_not_at_all(hub, folders, monkeypatch):
     monkeypatch.undo()
     assert pull(bob, hub, "bob").received["visits"] == 2
     assert len(Store(bob.root, readonly=True).visits("oak-house")) == 2
+
+
+@needs_server
+def test_a_visitor_cannot_work_out_another_visitors_home_from_peer_rates(hub, folders):
+    # Bob knows his own homes' figures: were the pooled mean taken over his two homes and Ann's one, he
+    # would have Ann's home's rate exactly (3 × mean − his own). Homes are his to create, so two made-up
+    # homes would do the same. At least three homes he cannot see must stand behind any rate he is shown.
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", visits=3, setting_type="short breaks", restraints=9)
+    build_home(bob, "ash-house", visits=3, setting_type="short breaks", restraints=2)
+    build_home(bob, "elm-house", visits=3, setting_type="short breaks", restraints=4)
+    push(ann, hub, "ann")
+    push(bob, hub, "bob")
+    with hub.connect("bob") as conn:
+        assert conn.execute("SELECT count(*) FROM reg44.peer_rates(3) WHERE setting_type = 'short breaks'"
+                            ).fetchone()[0] == 0
+    pull(bob, hub, "bob")
+    assert "short breaks" not in Store(bob.root, readonly=True).settings()["peer_rates"]
+    # Ann sees only one home that is not hers: nothing either. The manager sees every home's figures.
+    with hub.connect("ann") as conn:
+        assert conn.execute("SELECT count(*) FROM reg44.peer_rates(3)").fetchone()[0] == 0
+    with hub.connect("boss") as conn:
+        rows = conn.execute("SELECT homes, rate FROM reg44.peer_rates(3) WHERE setting_type = 'short breaks' "
+                            "AND measure = 'restraints'").fetchall()
+    assert rows == [(3, pytest.approx(2.5))]
+    # With three homes of others behind it, Bob is shown the pooled rate of all (his own included).
+    build_home(ann, "fir-house", visits=3, setting_type="short breaks", restraints=9)
+    build_home(ann, "yew-house", visits=3, setting_type="short breaks", restraints=9)
+    push(ann, hub, "ann")
+    with hub.connect("bob") as conn:
+        rows = conn.execute("SELECT homes, rate FROM reg44.peer_rates(3) WHERE setting_type = 'short breaks' "
+                            "AND measure = 'restraints'").fetchall()
+    assert rows == [(5, pytest.approx((4.5 * 3 + 1 + 2) / 5))]
+
+
+@needs_server
+def test_a_laptop_with_an_older_reg44_never_strips_what_a_newer_one_put_on_the_hub(hub, folders):
+    from visitor.hub.records import digest
+
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", visits=1)
+    push(ann, hub, "ann")
+    hub.sql("INSERT INTO reg44.assignments (home_id, visitor) VALUES ('oak-house', %s)", (hub.roles["bob"],))
+    # A newer reg44 on another laptop pushed the home and a child with fields this one does not know.
+    for table, key, field in (("homes", "id = 'oak-house'", "region"), ("children", "code = 'AB'", "pronouns")):
+        [(data,)] = hub.sql(f"SELECT data FROM reg44.{table} WHERE {key}")
+        data[field] = "kept"
+        hub.sql(f"UPDATE reg44.{table} SET data = %s, hash = %s WHERE {key}", (json.dumps(data), digest(data)))
+
+    assert pull(bob, hub, "bob").received == {"homes": 1, "children": 2, "visits": 1}
+    assert push(bob, hub, "bob").sent == {}  # bob changed nothing: nothing of the hub's is overwritten
+    assert hub.sql("SELECT data->>'region' FROM reg44.homes") == [("kept",)]
+    assert hub.sql("SELECT data->>'pronouns' FROM reg44.children WHERE code = 'AB'") == [("kept",)]
+    again = pull(bob, hub, "bob")
+    assert again.received == {} and not again.conflicts
+
+    # Bob changes the home: his change goes to the hub, and the field he does not know stays.
+    home = bob.home("oak-house")
+    home.registered_manager = "Mr Birch"
+    bob.update_home(home)
+    assert push(bob, hub, "bob").sent == {"homes": 1}
+    assert hub.sql("SELECT data->>'region', data->>'registered_manager' FROM reg44.homes") == [("kept", "Mr Birch")]
+    assert push(bob, hub, "bob").sent == {}
+    assert pull(bob, hub, "bob").received == {} and bob.home("oak-house").registered_manager == "Mr Birch"
+
+
+@needs_server
+def test_who_must_receive_a_report_follows_a_correction_to_a_child_on_the_hub(hub, folders):
+    # recipients_due is worked out on the laptop from the home's children; correcting a child's placing
+    # authority after the visit changes who must receive its report, and the agency's view must follow.
+    ann = folders("ann")
+    build_home(ann, "oak-house", visits=1)
+    [visit] = ann.visits("oak-house")
+    workflow.record_distribution(ann, visit["id"], "Northshire Council", "placing-authority")
+    push(ann, hub, "ann")
+    with hub.connect("boss") as conn:
+        from visitor.hub import views
+
+        before = views.homes(conn)[0]["report"]
+    child = next(c for c in ann.children("oak-house") if c.code == "CD")
+    child.placing_authority = "Northshire Council"  # it was entered wrongly as Eastborough
+    ann.update_child(child)
+    due = [list(pair) for pair in workflow.recipients(ann.home("oak-house"), ann.children("oak-house"),
+                                                      visit["date"])]
+    assert push(ann, hub, "ann").sent == {"children": 1}
+    assert hub.sql("SELECT recipients_due FROM reg44.visits") == [(due,)]
+    with hub.connect("boss") as conn:
+        after = views.homes(conn)[0]["report"]
+    assert before != after and after == f"1/{len(due)} sent"
+    assert push(ann, hub, "ann").sent == {}
+
+
+@needs_server
+def test_one_visitors_malformed_rows_never_stop_anyone_elses_pull(hub, folders):
+    # Rows a visitor may write to their own home through raw SQL (or a broken laptop may push): each is
+    # named and left out of the manager's pull; the rest arrives, and an erasure is applied all the same.
+    ann, boss = folders("ann"), folders("boss")
+    build_home(ann, "oak-house", visits=2)
+    build_home(ann, "elm-house", visits=1)
+    push(ann, hub, "ann")
+    pull(boss, hub, "boss")
+    first = ann.visits("oak-house")[0]["id"]
+    child = next(c for c in ann.children("elm-house") if c.code == "AB")
+    with hub.connect("ann") as conn:
+        conn.execute("INSERT INTO reg44.checklists VALUES ('closed-culture', 99, '{}')")
+        conn.execute("UPDATE reg44.visits SET checklist_version = 99, hash = 'x', "
+                     "data = jsonb_set(data, '{checklist_version}', '99') WHERE id = %s", (first,))
+        conn.execute("INSERT INTO reg44.flags (home_id, key, raised_on, data, hash) VALUES "
+                     "('oak-house', 'a', '2020-01-01', '{}', 'h1'), ('oak-house', 'b', '2020-01-01', '[]', 'h2')")
+        conn.execute("INSERT INTO reg44.erasures (home_id, child_id, data) VALUES ('elm-house', %s, %s)",
+                     (child.id, json.dumps({"reason": 5})))
+    build_home(ann, "ash-house", visits=1)
+    push(ann, hub, "ann")
+    boss.close()
+    result = run_cli("hub", "--hub", hub.target("boss"), "pull", "--json", data=boss.root)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    problems = json.loads(result.stdout)["problems"]
+    assert [p.split(":")[0] for p in problems] == ["checklist closed-culture v99", f"visit {first}",
+                                                   "flag of oak-house", "flag of oak-house"], problems
+    after = Store(boss.root, readonly=True)
+    assert len(after.visits("ash-house")) == 1 and len(after.children("ash-house")) == 2
+    assert after.child("elm-house", child.id).code == "[erased]"
+    assert after.visits("oak-house")[0]["checklist_version"] != 99
+
+
+@needs_server
+def test_keeping_the_hubs_version_of_a_visit_made_on_both_laptops_replaces_this_ones(hub, folders):
+    # Ann and her cover visitor Bob each visited on the same day, offline: the same visit id with
+    # different answers. Bob keeps Ann's; his pull must then carry it out, not refuse it for ever.
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", visits=1)
+    push(ann, hub, "ann")
+    hub.sql("INSERT INTO reg44.assignments (home_id, visitor) VALUES ('oak-house', %s)", (hub.roles["bob"],))
+    pull(bob, hub, "bob")
+    today = date.today().isoformat()
+    for store, restraints in ((ann, 1), (bob, 5)):
+        workflow.finalise(store, complete(store, store.start_visit("oak-house", today), restraints=restraints))
+    assert push(ann, hub, "ann").sent["visits"] == 1
+    key = f"visits/oak-house@{today}"
+    assert [c["key"] for c in push(bob, hub, "bob").conflicts] == [key]
+    bob.close()
+    assert run_cli("hub", "resolve", key, "--keep", "hub", data=bob.root).returncode == 0
+    bob = Store(bob.root)
+    after = pull(bob, hub, "bob")
+    assert after.problems == [] and after.conflicts == [] and after.received["visits"] == 1
+    assert bob.visit(f"oak-house@{today}")["answers"]["restraints"] == 1
+    assert push(bob, hub, "bob").conflicts == []
+    assert hub.sql("SELECT data->'answers'->>'restraints' FROM reg44.visits WHERE date = %s", (today,)) == [("1",)]
+    # A final visit changed on the hub without this laptop's choice is still refused.
+    hub.sql("UPDATE reg44.visits SET data = jsonb_set(data, '{answers,restraints}', '7'), hash = 'x' "
+            "WHERE date = %s", (today,))
+    assert "read-only" in pull(bob, hub, "bob").problems[0]
+    bob.close()
+
+
+@needs_server
+def test_a_checklist_version_planted_on_the_hub_never_stands_for_the_real_one(hub, folders):
+    # Checklists are shared by every home: a visitor could put their own text under the next version's
+    # key before anyone pushed it, and every visit using that version would be read against it (labels,
+    # which counts are rates) on the hub and on every laptop that pulls it.
+    from visitor import checklist as checklists
+
+    ann, boss = folders("ann"), folders("boss")
+    build_home(ann, "oak-house", visits=1)
+    real = checklists.load_shipped()
+    planted = json.loads(json.dumps(real.raw))
+    planted["sections"][0]["items"][0]["label"] = "Planted"
+    with hub.connect("bob") as conn:
+        conn.execute("INSERT INTO reg44.checklists (id, version, raw) VALUES (%s, %s, %s)",
+                     (real.id, real.version, json.dumps(planted)))
+    with pytest.raises(HubError, match=f"{real.id} version {real.version}"):
+        push(ann, hub, "ann")
+    assert hub.sql("SELECT count(*) FROM reg44.visits") == [(0,)]
+
+    # Once the hub holds the real one, a copy changed there later is not taken by a laptop either.
+    hub.sql("UPDATE reg44.checklists SET raw = %s", (json.dumps(real.raw),))
+    push(ann, hub, "ann")
+    hub.sql("UPDATE reg44.checklists SET raw = %s", (json.dumps(planted),))
+    result = pull(boss, hub, "boss")
+    assert [p.split(":")[0] for p in result.problems] == [f"checklist {real.id} v{real.version}"]
+    assert len(boss.visits("oak-house")) == 1
+    assert boss.checklist_for(boss.visits("oak-house")[0]).raw == real.raw

@@ -767,6 +767,19 @@ class Store:
             self._table(self.home_path(visit["home_id"]), "visits").update(changes, Query().id == visit["id"])
         return visit
 
+    def replace_final(self, visit: dict) -> dict:
+        """Put another copy of a final visit in place of this folder's, whole: only for a visit made on two
+        laptops when the visitor chose the other's (``reg44 hub resolve ... --keep hub``). The caller has
+        checked the copy as every stored visit is checked."""
+        current = self.visit(visit["id"])
+        if current["status"] != "final" or visit.get("status") != "final":
+            raise ValidationError("Only a final visit can take the place of a final visit.")
+        with self.transaction():
+            rows = self._edit(self.home_path(visit["home_id"])).setdefault("visits", {})
+            doc_id = next(i for i, row in rows.items() if row.get("id") == visit["id"])
+            rows[doc_id] = codec.copy(visit)
+        return visit
+
     # -- pattern flags ------------------------------------------------------------------------------
     def flags(self, home_id: str) -> list[dict]:
         return sorted(self._rows(self.home_path(home_id), "flags"), key=lambda f: (f["raised_on"], f["key"]))

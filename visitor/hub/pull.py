@@ -28,6 +28,7 @@ class PullResult:
     erased: int = 0
     peer_setting_types: int = 0
     problems: list[str] = field(default_factory=list)
+    taken: set[str] = field(default_factory=set)  # the records written from the hub's version
 
     def count(self, kind: str, n: int = 1) -> None:
         self.received[kind] = self.received.get(kind, 0) + n
@@ -48,7 +49,7 @@ def fetch(conn, min_peer_homes: int = PEER_MIN_HOMES) -> dict:
             "flags": conn.execute("SELECT home_id, key, data, hash FROM reg44.flags").fetchall(),
             "erasures": conn.execute("SELECT home_id, child_id, data FROM reg44.erasures").fetchall(),
             "checklists": conn.execute(
-                "SELECT raw FROM reg44.checklists c WHERE EXISTS (SELECT 1 FROM reg44.visits v "
+                "SELECT id, version, raw FROM reg44.checklists c WHERE EXISTS (SELECT 1 FROM reg44.visits v "
                 "WHERE v.checklist_id = c.id AND v.checklist_version = c.version)").fetchall(),
             "peers": conn.execute("SELECT setting_type, measure, homes, rate FROM reg44.peer_rates(%s)",
                                   (min_peer_homes,)).fetchall(),
@@ -79,18 +80,30 @@ def pull(store: Store, target: str | None = None, *, min_peer_homes: int = PEER_
                   for home_id, child_id, _ in hub["erasures"])
     with store.transaction(snapshot=not erasing):
         _apply(store, hub, state, result)
+    _hold(store, state, result.taken)
     state.last_pull = SyncState.now()
     state.homes = {}  # the files may have changed: the next push reads every home once
     state.save()
     return result
 
 
+def _hold(store: Store, state: SyncState, taken: set[str]) -> None:
+    """Note each record taken from the hub that this folder holds only in part (a newer reg44 gave it
+    fields this one does not keep), so that its copy here stands for the hub's version (``SyncState.held``)."""
+    if not taken:
+        return
+    local, _ = rec.collect(store)
+    for key in taken:
+        if key in state.base:
+            record = local[key.split("/", 1)[0]].get(key)
+            state.agree(key, state.base[key], record.hash if record else None)
+
+
 def _apply(store: Store, hub: dict, state: SyncState, result: PullResult) -> None:
-    from visitor import checklist as checklists
     from visitor import workflow
 
-    for (raw,) in hub["checklists"]:
-        store.snapshot_checklist(checklists.parse(raw, "the hub"))
+    for checklist_id, version, raw in hub["checklists"]:
+        _guard(result, f"checklist {checklist_id} v{version}", _take_checklist, store, raw)
     state.conflicts = {}
     touched: set[str] = set()
     local, _ = rec.collect(store)
@@ -108,7 +121,10 @@ def _apply(store: Store, hub: dict, state: SyncState, result: PullResult) -> Non
         erased_on_hub.add(f"children/{home_id}/{child_id}")
         if home_id in known_homes and f"erasures/{home_id}/{child_id}" not in local["erasures"] \
                 and any(c.id == child_id and not c.erased for c in store.children(home_id)):
-            store.erase_child(home_id, child_id, data.get("reason") or "erased on another laptop")
+            reason = data.get("reason") if isinstance(data, dict) else None
+            # An erasure is a fact: a reason that is not text never stops it.
+            store.erase_child(home_id, child_id, reason if isinstance(reason, str) and reason.strip()
+                              else "erased on another laptop")
             result.erased += 1
             touched.add(home_id)
     if result.erased:
@@ -116,7 +132,9 @@ def _apply(store: Store, hub: dict, state: SyncState, result: PullResult) -> Non
     for home_id, child_id, data, hub_hash in hub["children"]:
         key = f"children/{home_id}/{child_id}"
         record = local["children"].get(key)
-        force = key in erased_on_hub and record is not None and record.hash != hub_hash
+        # The hub's erased record replaces this folder's; one the hub has not erased never un-erases it.
+        force = key in erased_on_hub and record is not None and record.hash != hub_hash \
+            and isinstance(data, dict) and bool(data.get("erased"))
         if home_id in known_homes and (force or _settle(state, result, key, "children", home_id, record, data,
                                                         hub_hash)):
             if not _guard(result, f"child {child_id} of {home_id}", _put_child, store, home_id, data,
@@ -124,17 +142,20 @@ def _apply(store: Store, hub: dict, state: SyncState, result: PullResult) -> Non
                 state.base.pop(key, None)
                 continue
             state.base[key] = hub_hash
+            result.taken.add(key)
             result.count("children")
     new_visits: dict[str, list[dict]] = {}
     for home_id, visit_id, data, hub_hash in hub["visits"]:
         key = f"visits/{visit_id}"
         record = local["visits"].get(key)
         if home_id in known_homes and _settle(state, result, key, "visits", home_id, record, data, hub_hash):
-            if not _guard(result, f"visit {visit_id}", _check_visit, data, home_id):
+            if not _guard(result, f"visit {visit_id}", _check_visit, store, data, home_id):
                 state.base.pop(key, None)
                 continue
             if record is None:
                 new_visits.setdefault(home_id, []).append(data)
+            elif state.chosen.pop(key, None) == hub_hash:  # the visitor chose it: it replaces this one whole
+                store.replace_final(data)
             elif not _guard(result, f"visit {visit_id}", store.update_final, data, "the hub's copy"):
                 state.base.pop(key, None)
                 continue
@@ -164,11 +185,10 @@ def _pull_flags(store, rows, local, state, result, known_homes, touched) -> None
         merged = {(f["key"], f["raised_on"]): f for f in store.flags(home_id)}
         changed = False
         for data, hub_hash in hub_flags:
+            if not _guard(result, f"flag of {home_id}", _check_flag, data):
+                continue
             key = rec.record_key("flags", home_id, data)
             if _settle(state, result, key, "flags", home_id, local["flags"].get(key), data, hub_hash):
-                if not _guard(result, f"flag {key}", _check_flag, data):
-                    state.base.pop(key, None)
-                    continue
                 merged[(data["key"], data["raised_on"])] = data
                 changed = True
                 result.count("flags")
@@ -179,11 +199,13 @@ def _pull_flags(store, rows, local, state, result, known_homes, touched) -> None
 
 def _settle(state, result, key, kind, home_id, record, hub_data, hub_hash) -> bool:
     """True when the hub's version should replace (or add) the local one; records agreement and conflicts."""
-    action = decide(record.hash if record else None, state.base.get(key), hub_hash)
+    local_hash = record.hash if record else None
+    action = decide(state.local(key, local_hash), state.base.get(key), hub_hash)
     if action == "same":
-        state.base[key] = hub_hash
+        state.agree(key, hub_hash, local_hash)
     elif action == "pull":
-        state.base[key] = hub_hash
+        state.agree(key, hub_hash)
+        result.taken.add(key)
         return True
     elif action == "conflict":
         state.conflicts[key] = {"key": key, "kind": kind, "home_id": home_id, "local": record.data, "hub": hub_data,
@@ -191,8 +213,10 @@ def _settle(state, result, key, kind, home_id, record, hub_data, hub_hash) -> bo
     return False
 
 
-def _check_visit(data: dict, home_id: str) -> None:
-    """A pulled visit must read back as the store reads every record: a final visit of its home."""
+def _check_visit(store: Store, data: dict, home_id: str) -> None:
+    """A pulled visit must read back as the store reads every record: a final visit of its home, whose
+    checklist version this folder has (or has just taken from the hub)."""
+    from visitor.checklist import ChecklistError
     from visitor.model import Visit
     from visitor.storage.records import visit_problem
 
@@ -202,9 +226,42 @@ def _check_visit(data: dict, home_id: str) -> None:
     visit = Visit.from_dict(json.loads(json.dumps(data)))
     if visit.home_id != home_id or visit.status != "final":
         raise ValidationError(f"only final visits of {home_id} are taken")
+    try:
+        store.checklist_for(data)
+    except ChecklistError as exc:
+        raise ValidationError(f"its checklist cannot be read ({exc})") from None
+
+
+def _take_checklist(store: Store, raw: dict) -> None:
+    from visitor import checklist as checklists
+
+    try:
+        checklist = checklists.parse(raw, "the hub")
+        own = _own_checklist(store, checklist.id, checklist.version)
+    except checklists.ChecklistError as exc:
+        raise ValidationError(str(exc)) from None
+    if own is not None and own.raw != checklist.raw:
+        raise ValidationError("the hub's copy differs from this reg44's own of that version, which is kept")
+    store.snapshot_checklist(checklist)
+
+
+def _own_checklist(store: Store, checklist_id: str, version: int):
+    """This folder's snapshot of a checklist version, else the shipped one of that version, else None."""
+    from visitor import checklist as checklists
+
+    path = store.checklist_path(checklist_id, version)
+    if path.exists():
+        return checklists.load_file(path)
+    for shipped_path in checklists.shipped_files():
+        if shipped_path.stem == checklist_id:
+            shipped = checklists.load_file(shipped_path)
+            return shipped if shipped.version == version else None
+    return None
 
 
 def _check_flag(data: dict) -> None:
+    if not isinstance(data, dict):
+        raise ValidationError("a flag must be a JSON object")
     if not isinstance(data.get("key"), str) or not isinstance(data.get("raised_on"), str) \
             or data.get("resolved") not in (None, "") and not isinstance(data.get("resolved"), dict):
         raise ValidationError("a flag needs text 'key' and 'raised_on', and 'resolved' empty or an object")

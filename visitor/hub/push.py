@@ -67,6 +67,9 @@ def _push_in_transaction(conn, store: Store, state: SyncState, result: PushResul
     clashes: list[rec.Record] = []
     checklists: dict[tuple[str, int], dict] = {}
     prints: dict[str, dict] = {}
+    fuller = _hub_data(conn, mine, state.held)  # the hub's versions this folder holds only in part
+    carried: dict[str, str] = {}
+    recipients: dict[str, str] = {}  # visit id: who must receive its report, as worked out here now
     _stage(conn, "visits")
     with conn.cursor().copy(_copy_sql("visits")) as copy:
         for home in homes:
@@ -77,9 +80,14 @@ def _push_in_transaction(conn, store: Store, state: SyncState, result: PushResul
                 if record.kind == "children":
                     children[record.key] = record
                 action = _action(record, state, hub)
+                if action == "push" and record.key in fuller:
+                    local_hash, record = record.hash, _carry_over(record, fuller[record.key])
+                    carried[record.key] = local_hash
                 if action == "same":
-                    state.base[record.key] = record.hash
+                    state.agree(record.key, state.local(record.key, record.hash), record.hash)
                     result.unchanged += 1
+                    if record.kind == "visits" and record.recipients_due is not None:
+                        recipients[record.body["id"]] = json.dumps(record.recipients_due)
                 elif action == "pull":
                     result.behind += 1
                 elif action == "conflict":
@@ -106,9 +114,10 @@ def _push_in_transaction(conn, store: Store, state: SyncState, result: PushResul
         _apply_stage(conn, kind, changes[kind], hub[kind])
         for record in changes[kind]:
             if kind != "erasures":
-                state.base[record.key] = record.hash
+                state.agree(record.key, record.hash, carried.get(record.key))
         if changes[kind]:
             result.sent[kind] = len(changes[kind])
+    _refresh_recipients(conn, recipients)
     result.conflicts = [state.conflicts[k] for k in sorted(state.conflicts)]
     if result.sent or result.conflicts:  # a push that changes nothing leaves no trace either
         conn.execute("INSERT INTO reg44.pushes (counts) VALUES (%s)",
@@ -119,22 +128,43 @@ def _push_in_transaction(conn, store: Store, state: SyncState, result: PushResul
 def _action(record: rec.Record, state: SyncState, hub: dict) -> str:
     if record.kind == "erasures":  # a fact: sent once, never in conflict
         return "same" if record.key in hub["erasures"] else "push"
-    return decide(record.hash, state.base.get(record.key), hub[record.kind].get(record.key))
+    return decide(state.local(record.key, record.hash), state.base.get(record.key),
+                  hub[record.kind].get(record.key))
+
+
+def _carry_over(record: rec.Record, fuller: dict) -> rec.Record:
+    """The record as changed here, with the fields of the hub's version this reg44 does not keep."""
+    body = record.body
+    merged = {**{k: v for k, v in fuller.items() if k not in body}, **body}
+    return rec.Record.of(record.kind, record.home_id, merged, record.recipients_due)
+
+
+HUB_KEYS = {
+    "homes": ("'homes/' || id", "id"),
+    "children": ("'children/' || home_id || '/' || id", "home_id"),
+    "visits": ("'visits/' || id", "home_id"),
+    "flags": ("'flags/' || home_id || '/' || key || '/' || raised_on", "home_id"),
+    "erasures": ("'erasures/' || home_id || '/' || child_id", "home_id"),
+}
 
 
 def _hub_hashes(conn, home_ids: list[str]) -> dict[str, dict[str, str]]:
     """The hub's hash of every record of these homes, keyed like the local records."""
     found: dict[str, dict[str, str]] = {}
-    queries = {
-        "homes": "SELECT 'homes/' || id, hash FROM reg44.homes WHERE id = ANY(%s)",
-        "children": "SELECT 'children/' || home_id || '/' || id, hash FROM reg44.children WHERE home_id = ANY(%s)",
-        "visits": "SELECT 'visits/' || id, hash FROM reg44.visits WHERE home_id = ANY(%s)",
-        "flags": "SELECT 'flags/' || home_id || '/' || key || '/' || raised_on, hash FROM reg44.flags "
-                 "WHERE home_id = ANY(%s)",
-        "erasures": "SELECT 'erasures/' || home_id || '/' || child_id, '' FROM reg44.erasures WHERE home_id = ANY(%s)",
-    }
-    for kind, query in queries.items():
-        found[kind] = dict(conn.execute(query, (home_ids,)).fetchall())
+    for kind, (key, home) in HUB_KEYS.items():
+        hash_ = "''" if kind == "erasures" else "hash"
+        found[kind] = dict(conn.execute(f"SELECT {key}, {hash_} FROM reg44.{kind} WHERE {home} = ANY(%s)",
+                                        (home_ids,)).fetchall())
+    return found
+
+
+def _hub_data(conn, home_ids: list[str], keys: dict[str, str]) -> dict[str, dict]:
+    """The hub's data of the given records of these homes, by key."""
+    found: dict[str, dict] = {}
+    for kind in {key.split("/", 1)[0] for key in keys} & set(rec.SYNCED):
+        key, home = HUB_KEYS[kind]
+        found.update(conn.execute(f"SELECT {key}, data FROM reg44.{kind} WHERE {home} = ANY(%s) AND {key} = ANY(%s)",
+                                  (home_ids, list(keys))).fetchall())
     return found
 
 
@@ -178,11 +208,33 @@ def _apply_new_erasures(conn, erasures: list[rec.Record], children: dict[str, re
     return count
 
 
+def _refresh_recipients(conn, recipients: dict[str, str]) -> None:
+    """Put right who must receive each unchanged visit's report, read from a changed home.
+
+    It is worked out from the home and its children, not kept in the visit, so correcting a child's
+    placing authority (or the home's manager) after the visit changes it without changing the visit."""
+    if recipients:
+        conn.execute("UPDATE reg44.visits v SET recipients_due = r.due::jsonb "
+                     "FROM unnest(%s::text[], %s::text[]) AS r (id, due) "
+                     "WHERE v.id = r.id AND v.recipients_due IS DISTINCT FROM r.due::jsonb",
+                     (list(recipients), list(recipients.values())))
+
+
 def _send_checklists(conn, used: dict[tuple[str, int], dict]) -> None:
-    if used:
-        conn.cursor().executemany(
-            "INSERT INTO reg44.checklists (id, version, raw) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-            [(cid, version, json.dumps(raw, ensure_ascii=False)) for (cid, version), raw in used.items()])
+    """Send the checklist versions the visits use; a version the hub holds with other content (planted,
+    or another reg44's) refuses the push, so no visit is ever read against a checklist it did not use."""
+    if not used:
+        return
+    conn.cursor().executemany(
+        "INSERT INTO reg44.checklists (id, version, raw) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+        [(cid, version, json.dumps(raw, ensure_ascii=False)) for (cid, version), raw in used.items()])
+    held = conn.execute("SELECT c.id, c.version, c.raw FROM reg44.checklists c "
+                        "JOIN unnest(%s::text[], %s::int[]) AS u (id, version) USING (id, version)",
+                        ([cid for cid, _ in used], [version for _, version in used])).fetchall()
+    for cid, version, raw in held:
+        if raw != json.loads(json.dumps(used[(cid, version)])):
+            raise HubError(f"The hub holds the checklist {cid} version {version} with other content than this "
+                           "laptop's: nothing was pushed. Ask the hub's administrator to check reg44.checklists.")
 
 
 def _stage(conn, kind: str) -> None:

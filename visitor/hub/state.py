@@ -4,7 +4,10 @@
 shows it cheaply. It names conflicts but keeps neither version: they hold children's words, and an
 erasure must leave no copy behind (``reg44 hub push --json`` and ``pull --json`` show both versions).
 ``.hub/base.json`` keeps, for every record, the hash both sides last agreed on (the base), and each home
-file's fingerprint so that an unchanged home is not read again. Comparing the local hash and the hub's
+file's fingerprint so that an unchanged home is not read again. When the base came from a newer reg44
+with fields this one does not keep, it also keeps the hash of this folder's copy (``held``): that copy
+stands for the base, so it is not pushed back over the fuller version, and a change made here is sent
+with those fields carried over from the hub. Comparing the local hash and the hub's
 hash with the base tells who changed a record: only here (push it), only on the hub (pull it), or on
 both (a conflict, never overwritten). The files are written after the hub or the local store has
 committed; if a crash falls between, the next sync finds both sides equal and records the base again.
@@ -33,6 +36,8 @@ class SyncState:
     last_push: str = ""
     last_pull: str = ""
     homes: dict[str, dict] = field(default_factory=dict)
+    held: dict[str, str] = field(default_factory=dict)
+    chosen: dict[str, str] = field(default_factory=dict)  # conflicts settled for the hub: key -> its hash
 
     @classmethod
     def load(cls, root: Path, target: str | None = None) -> SyncState:
@@ -41,9 +46,10 @@ class SyncState:
         status, agreed = _read(root / FILE), _read(root / BASE_FILE)
         state = cls(root, status.get("target", ""), dict(agreed.get("base") or {}),
                     dict(status.get("conflicts") or {}), status.get("last_push", ""), status.get("last_pull", ""),
-                    dict(agreed.get("homes") or {}))
+                    dict(agreed.get("homes") or {}), dict(agreed.get("held") or {}),
+                    dict(agreed.get("chosen") or {}))
         if agreed.get("target", "") != state.target:
-            state.base, state.homes = {}, {}
+            state.base, state.homes, state.held, state.chosen = {}, {}, {}, {}
         if target is not None and state.target and state.target != target:
             state = cls(root)
         if target is not None:
@@ -52,7 +58,8 @@ class SyncState:
 
     def save(self) -> None:
         private_dir(self.root / FOLDER)
-        agreed = {"target": self.target, "base": self.base, "homes": self.homes}
+        agreed = {"target": self.target, "base": self.base, "homes": self.homes, "held": self.held,
+                  "chosen": self.chosen}
         atomic_write(self.root / BASE_FILE, json.dumps(agreed, separators=(",", ":")).encode("utf-8"))
         named = {key: {k: v for k, v in c.items() if k not in ("local", "hub")} for key, c in self.conflicts.items()}
         status = {"target": self.target, "last_push": self.last_push, "last_pull": self.last_pull,
@@ -72,8 +79,28 @@ class SyncState:
             raise HubError(f"There is no conflict {key!r} (see `reg44 hub status`).")
         if keep not in ("local", "hub"):
             raise HubError("Keep 'local' (this laptop's version) or 'hub' (the hub's version).")
-        self.base[key] = conflict["hub_hash"] if keep == "local" else conflict["local_hash"]
+        self.agree(key, conflict["hub_hash"] if keep == "local" else conflict["local_hash"])
+        if keep == "hub":  # the hub's version may replace even what this folder keeps read-only
+            self.chosen[key] = conflict["hub_hash"]
+        else:
+            self.chosen.pop(key, None)
         del self.conflicts[key]
+
+    def agree(self, key: str, base: str, held: str | None = None) -> None:
+        """Record the hash both sides agree on; ``held`` is the hash of this folder's copy of that version
+        when the folder cannot hold it whole (a newer reg44 gave it fields this one does not know)."""
+        self.base[key] = base
+        if held is None or held == base:
+            self.held.pop(key, None)
+        else:
+            self.held[key] = held
+
+    def local(self, key: str, local_hash: str | None) -> str | None:
+        """The record's local hash for deciding: the base itself when the folder holds its copy of it
+        unchanged, so that a copy missing a newer reg44's fields is neither sent back nor taken again."""
+        if local_hash is not None and self.held.get(key) == local_hash:
+            return self.base.get(key)
+        return local_hash
 
     @staticmethod
     def now() -> str:
