@@ -213,7 +213,7 @@ def parse(data: dict, source: str) -> Checklist:
     if not isinstance(sections_raw, list) or not sections_raw:
         raise fail("top level", "at least one [[sections]] is needed")
     seen: set[str] = set()
-    sections = []
+    sections: list[Section] = []
     for s_index, sec in enumerate(sections_raw, 1):
         where = f"section {s_index}"
         if not isinstance(sec, dict) or not sec.get("id") or not sec.get("title"):

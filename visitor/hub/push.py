@@ -84,7 +84,9 @@ def _push_in_transaction(conn, store: Store, state: SyncState, result: PushResul
                     local_hash, record = record.hash, _carry_over(record, fuller[record.key])
                     carried[record.key] = local_hash
                 if action == "same":
-                    state.agree(record.key, state.local(record.key, record.hash), record.hash)
+                    agreed = state.local(record.key, record.hash)
+                    assert agreed is not None  # a record's own hash, or the base a held copy stands for
+                    state.agree(record.key, agreed, record.hash)
                     result.unchanged += 1
                     if record.kind == "visits" and record.recipients_due is not None:
                         recipients[record.body["id"]] = json.dumps(record.recipients_due)
