@@ -150,3 +150,15 @@ def test_a_child_not_seen_is_a_concern_that_needs_its_reason(store):
         "finalising needs the reason the child was not seen"
     visit["notes"][f"seen:{child.id}"] = "In hospital for a planned operation; I will visit on her return."
     assert not completeness.gaps(visit, checklist, children, [])
+
+
+def test_the_demos_quiet_homes_raise_no_checklist_concern(demo_store):
+    """The demo's two homes where all is well answer every question as such a home would: no visit of theirs
+    reports a concern (they once read 'Prone or floor holds used' every month, from answering every yes/no
+    'yes'), while the drifting home's do."""
+    for home in ("beech-view", "willow-lodge"):
+        for visit in demo_store.visits(home):
+            found = demo_store.checklist_for(visit).concerns(visit)
+            assert found == [], (visit["id"], [c["message"] for c in found])
+    last = demo_store.visits("oak-house")[-1]
+    assert demo_store.checklist_for(last).concerns(last)

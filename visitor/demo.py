@@ -132,8 +132,11 @@ def _fill(store: Store, visit: dict, checklist: checklists.Checklist, step: int,
           drifting: bool) -> None:
     p = step / (MONTHS - 1)
     small = lambda: rng.choice([0, 0, 0, 0, 1])  # noqa: E731 - a healthy home's noise
-    answers: dict[str, str | int] = {i.id: "yes" for i in checklist.items if i.kind == "yesno" and not i.per_child}
-    answers.update({"locked_doors": "no", "restrictions": "no", "staff_routines": "no", "premises": "good"})
+    # A home where all is well: every yes/no gets the answer that raises no concern (for most "yes"; for
+    # "were prone holds used?", "are doors locked?" and their like, "no").
+    answers: dict[str, str | int] = {i.id: "no" if i.raises_concern("yes") else "yes" for i in checklist.items
+                                     if i.kind == "yesno" and not i.per_child}
+    answers["premises"] = "good"
     for item in checklist.items:
         if item.kind == "count" and not item.per_child:
             answers[item.id] = small() if item.rate else 0
