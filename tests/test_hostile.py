@@ -445,3 +445,24 @@ def test_a_bundle_saved_with_a_byte_order_mark_loads_as_it_would_without(tmp_pat
     assert Store(root, readonly=True).home("home-000").name == data["homes"][0]["home"]["name"]
     path.write_bytes(b"\xef\xbb\xbf\xef\xbb\xbf" + json.dumps(data).encode("utf-8"))  # one mark, not two
     assert not attempt(capsys, tmp_path / "d2", ["load", str(path)])
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "0001-01-31", "1899-12-31"])
+def test_a_date_in_the_first_years_is_refused_or_works_through_finalise(demo, capsys, day):
+    """Before: a home registered on 0001-01-01 took a visit that day, and finalising it failed with
+    "the data could not be read (OverflowError: date value out of range)"."""
+    from helpers import complete
+
+    from visitor import workflow
+
+    root, _ = demo
+    if not attempt(capsys, root, ["home", "add", "--name=Ancient", "--id=ancient", "--urn=SC100001", "--places=3",
+                                  f"--registered-on={day}"]):
+        return
+    assert attempt(capsys, root, ["start", "ancient", f"--date={day}"])
+    store = Store(root)
+    try:
+        workflow.finalise(store, complete(store, store.draft("ancient")))
+    finally:
+        store.close()
+    assert attempt(capsys, root, ["trends", "ancient"])

@@ -97,6 +97,11 @@ def today() -> date:
     return date.today()
 
 
+# No record reg44 keeps is older than this; a year-1 date would also leave the calendar when the trends
+# look back from it (the days before a first visit, a window of months).
+EARLIEST_DATE = date(1900, 1, 1)
+
+
 def parse_date(value: object, what: str = "date") -> date:
     """Accept a date or an ISO ``YYYY-MM-DD`` string; anything else is refused with its name."""
     if isinstance(value, date) and not isinstance(value, datetime):
@@ -104,6 +109,8 @@ def parse_date(value: object, what: str = "date") -> date:
     if isinstance(value, str):
         found = _iso_date(value) if len(value) <= 40 else None  # (a long text is no date, and never kept)
         if found is not None:
+            if found < EARLIEST_DATE:
+                raise ValidationError(f"The {what} {_show(value)} is before 1900: check the year.")
             return found
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
             raise ValidationError(f"The {what} {_show(value)} does not exist: check the day and the month.")
