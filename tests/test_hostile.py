@@ -466,3 +466,27 @@ def test_a_date_in_the_first_years_is_refused_or_works_through_finalise(demo, ca
     finally:
         store.close()
     assert attempt(capsys, root, ["trends", "ancient"])
+
+
+@pytest.mark.parametrize("spelling", ["A B", "a.b.", "A-B", "A. B."])
+def test_a_code_spelled_another_way_is_the_same_child_code(demo, capsys, tmp_path, spelling):
+    """Before: with AB (Northshire) living at Oak House, 'A B' placed by another authority was added (only
+    'ab' clashed), while redaction reads every spelling as one code: that authority's copy then kept
+    "AB" in the visitor's notes as its own child's and showed it, and Northshire's copy did the same."""
+    root, _ = demo
+    assert not attempt(capsys, root, ["child", "add", "oak-house", f"--code={spelling}", "--authority=Kent Council",
+                                      "--admitted=2024-01-01"])
+    data = _small_bundle()
+    children = data["homes"][0]["children"]
+    children[0]["code"] = "AB"
+    children.append({**children[0], "id": "twin", "code": spelling, "placing_authority": "Kent Council"})
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(data))
+    assert not attempt(capsys, tmp_path / "d", ["load", str(path)])
+    store = Store(root)
+    try:
+        other = next(c for c in store.children("oak-house") if c.code != "AB" and not c.left)
+        with pytest.raises(ValueError, match="already lives"):
+            store.update_child(type(other)(**{**other.to_dict(), "code": spelling}))
+    finally:
+        store.close()

@@ -21,6 +21,7 @@ from typing import IO
 from visitor import __version__, fanout, workflow
 from visitor import checklist as checklists
 from visitor.integrity import VisitRules, _flat
+from visitor.matching import code_key
 from visitor.model import Child, Home, ValidationError, parse_date
 from visitor.store import Store, erase_from_visit
 
@@ -342,7 +343,7 @@ class _Loader:
 
     def _children(self, home: Home, raws: list, held: dict) -> list[Child]:
         children: list[Child] = []
-        resident = {c.code.lower(): c.id for c in held.values() if not c.left and not c.erased}
+        resident = {code_key(c.code): c.id for c in held.values() if not c.left and not c.erased}
         for n, raw in enumerate(raws):
             child = _at(f"children[{n}]", Child.from_dict, raw)
             if child.home_id != home.id:
@@ -354,11 +355,11 @@ class _Loader:
             if any(c.id == child.id for c in children):
                 raise ValidationError(f"children[{n}]: two children share the id {child.id!r}")
             if child.id not in held and not child.left and not child.erased:
-                other = resident.get(child.code.lower())
+                other = resident.get(code_key(child.code))  # "A.B." is "AB": one code however spelled
                 if other is not None and other != child.id:
                     raise ValidationError(f"children[{n}]: the code {child.code!r} is already used by a child living "
                                           "at this home; codes of children living there must be distinct")
-                resident[child.code.lower()] = child.id
+                resident[code_key(child.code)] = child.id
             children.append(child)
         return children
 
