@@ -490,3 +490,22 @@ def test_a_code_spelled_another_way_is_the_same_child_code(demo, capsys, tmp_pat
             store.update_child(type(other)(**{**other.to_dict(), "code": spelling}))
     finally:
         store.close()
+
+
+def test_a_dump_killed_mid_write_leaves_no_copy_of_the_data_behind(demo, tmp_path):
+    """Before: `kill -9` during `reg44 dump out/b.json` left `.b.json.<pid>.<hex>.tmp` (part of every home's
+    records, children's codes included) in the folder for good; the next dump wrote beside it."""
+    import subprocess
+    import sys
+
+    root, _ = demo
+    out = tmp_path / "out"
+    out.mkdir()
+    writer = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    dead = int(writer.stdout)  # a process that has ended, as a killed dump has
+    left = out / f".b.json.{dead}.a1b2c3.tmp"
+    left.write_text('{"format": "reg44-bundle", "homes": [{"children": [{"code": "AB"')
+    unrelated = out / f".notes.txt.{dead}.a1b2c3.tmp"  # not a bundle's: not ours to remove
+    unrelated.write_text("x")
+    assert cli.main(["--data", str(root), "dump", str(out / "b.json")]) == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(["b.json", unrelated.name])

@@ -82,7 +82,7 @@ def stream(store: Store, out: IO[str]) -> int:
 
 def write(store: Store, path: Path) -> Path:
     """Stream the bundle to ``path`` atomically: a temp file beside it, fsynced, then renamed over it."""
-    from visitor.storage.files import atomic_text
+    from visitor.storage.files import atomic_text, sweep_temp_files
 
     path = Path(path)
     if "\x00" in str(path):
@@ -92,6 +92,7 @@ def write(store: Store, path: Path) -> Path:
     if not path.parent.is_dir():
         raise BundleError(f"The folder {_shown(path.parent)} does not exist; nothing was written.")
     store.outside(path, "Bundles")
+    sweep_temp_files(path.parent, path.name)  # what a dump of this file killed mid-write left behind
     atomic_text(path, lambda out: stream(store, out))
     return path
 
