@@ -509,3 +509,16 @@ def test_a_dump_killed_mid_write_leaves_no_copy_of_the_data_behind(demo, tmp_pat
     unrelated.write_text("x")
     assert cli.main(["--data", str(root), "dump", str(out / "b.json")]) == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(["b.json", unrelated.name])
+
+
+def test_check_names_two_children_living_at_a_home_under_one_code(demo, capsys):
+    """A folder written before codes were compared however spelled may hold AB and 'A.B.' side by side."""
+    root, _ = demo
+    path = root / "homes" / "oak-house.json"
+    data = json.loads(path.read_text())
+    rows = [c for c in data["children"].values() if not c["left"] and c["code"] != "AB"]
+    rows[0]["code"] = "A.B."
+    path.write_text(json.dumps(data))
+    assert cli.main(["--data", str(root), "check"]) != 0
+    out = capsys.readouterr().out
+    assert f"child {rows[0]['id']} of oak-house: A child with the code 'AB' already lives" in out, out

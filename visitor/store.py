@@ -113,7 +113,7 @@ class _Transaction:
         return not (self.tables or self.raw or self.spilled)
 
 
-def _no_code_clash(child: Child, children: list[Child]) -> None:
+def no_code_clash(child: Child, children: list[Child]) -> None:
     """Two children living at a home never share a code however it is spelled ("AB", "A.B.", "a b"): a report
     tells children apart, and redacts other authorities' children, by the code's letters alone."""
     from visitor.matching import code_key
@@ -648,7 +648,7 @@ class Store:
         children = self.children(home_id)
         if any(other.id == child.id for other in children):
             raise ValidationError(f"A child with id {child.id!r} already exists.")
-        _no_code_clash(child, children)
+        no_code_clash(child, children)
         with self.transaction():
             self._table(self.home_path(home_id), "children").insert(child.to_dict())
         return child
@@ -656,7 +656,7 @@ class Store:
     def update_child(self, child: Child) -> Child:
         child.validate()
         self.child(child.home_id, child.id)
-        _no_code_clash(child, self.children(child.home_id))
+        no_code_clash(child, self.children(child.home_id))
         with self.transaction():
             self._table(self.home_path(child.home_id), "children").update(child.to_dict(), Query().id == child.id)
         return child
