@@ -522,3 +522,28 @@ def test_check_names_two_children_living_at_a_home_under_one_code(demo, capsys):
     assert cli.main(["--data", str(root), "check"]) != 0
     out = capsys.readouterr().out
     assert f"child {rows[0]['id']} of oak-house: A child with the code 'AB' already lives" in out, out
+
+
+def test_a_bundle_holding_another_version_of_a_record_says_the_folder_kept_its_own(demo, capsys, tmp_path):
+    """Existing records win on load. Before: an addendum, a copy sent and a leaving date made on another laptop
+    came back as "Loaded: 0 homes, … 0 erasures." and nothing else, the newer versions dropped unseen."""
+    import shutil
+
+    root, ids = demo
+    assert cli.main(["--data", str(root), "dump", str(tmp_path / "same.json")]) == 0
+    other = tmp_path / "other"
+    shutil.copytree(root, other)
+    (other / "reg44.lock").unlink()
+    for argv in (["addendum", ids["visit"], "--reason=Late", "--text=The rota arrived."],
+                 ["child", "leave", "oak-house", ids["child"], "--date=2026-01-05"]):
+        assert cli.main(["--data", str(other), *argv]) == 0
+    assert cli.main(["--data", str(other), "dump", str(tmp_path / "newer.json")]) == 0
+    capsys.readouterr()
+    before = folder_state(root)
+    assert cli.main(["--data", str(root), "load", str(tmp_path / "same.json")]) == 0
+    assert "Kept" not in capsys.readouterr().out, "an unchanged record is not reported"
+    assert cli.main(["--data", str(root), "load", str(tmp_path / "newer.json")]) == 0
+    out = capsys.readouterr().out
+    assert "Kept this folder's own version of 2 record(s)" in out, out
+    assert f"child {ids['child']} of oak-house" in out and f"visit {ids['visit']}" in out
+    assert folder_state(root) == before
