@@ -547,3 +547,17 @@ def test_a_bundle_holding_another_version_of_a_record_says_the_folder_kept_its_o
     assert "Kept this folder's own version of 2 record(s)" in out, out
     assert f"child {ids['child']} of oak-house" in out and f"visit {ids['visit']}" in out
     assert folder_state(root) == before
+
+
+def test_a_date_before_1900_already_stored_still_reads_and_check_names_it(demo, capsys):
+    """A typo such as 0224 for 2024, stored before dates were held to 1900 on, must not lock the home."""
+    root, ids = demo
+    path = root / "homes" / "oak-house.json"
+    data = json.loads(path.read_text())
+    row = next(c for c in data["children"].values() if c["id"] == ids["child"])
+    row["admitted"] = "0224-03-01"
+    path.write_text(json.dumps(data))
+    assert attempt(capsys, root, ["visits", "oak-house"])
+    assert attempt(capsys, root, ["export", ids["visit"], "--audience", "provider", "--out", str(root.parent / "o")])
+    assert cli.main(["--data", str(root), "check"]) != 0
+    assert f"child {ids['child']} of oak-house: The admission date 0224-03-01 is before 1900" in capsys.readouterr().out
