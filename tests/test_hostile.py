@@ -561,3 +561,20 @@ def test_a_date_before_1900_already_stored_still_reads_and_check_names_it(demo, 
     assert attempt(capsys, root, ["export", ids["visit"], "--audience", "provider", "--out", str(root.parent / "o")])
     assert cli.main(["--data", str(root), "check"]) != 0
     assert f"child {ids['child']} of oak-house: The admission date 0224-03-01 is before 1900" in capsys.readouterr().out
+
+
+def test_a_checklist_question_or_guidance_may_run_over_lines_as_toml_allows(tmp_path):
+    """The stricter checklist parser must not refuse a provider's own checklist written with TOML multi-line
+    strings (or the folder's snapshot of it): prose may hold new lines and tabs, never escapes."""
+    from visitor import checklist as checklists
+
+    path = tmp_path / "mine.toml"
+    path.write_text('id = "mine"\nversion = 1\ntitle = "Mine"\n[[sections]]\nid = "s"\ntitle = "S"\n'
+                    'guidance = """First line.\n\tSecond line."""\n[[sections.items]]\nid = "q"\nkind = "yesno"\n'
+                    'question = """Is the house\nwarm?"""\nguidance = "a\\tb"\n'
+                    'concern = { equals = "no", message = """Cold\nhouse""" }\n')
+    checklist = checklists.load_file(path)
+    assert checklist.item("q").question == "Is the house\nwarm?"
+    path.write_text(path.read_text().replace("warm?", "warm?\\u001b[2J"))  # a TOML escape: the file itself is clean
+    with pytest.raises(checklists.ChecklistError, match="control characters"):
+        checklists.load_file(path)
