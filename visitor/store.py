@@ -127,11 +127,12 @@ def no_code_clash(child: Child, children: list[Child]) -> None:
 
 
 def _not_nested(root: Path) -> None:
-    """Refuse a data folder inside another one, or holding one in a folder of its own: each would write where the
-    other keeps its files (a journal sweeps what it did not stage; a home file could be the other's index)."""
+    """Refuse a data folder inside one of another's own folders (homes, .journal, backups…), or holding one in
+    a folder of its own: each would write where the other keeps its files (a journal sweeps what it did not
+    stage; a home file could be the other's index). A folder beside another's files (DATA/demo) is fine."""
     resolved = root.expanduser().resolve()
     for parent in resolved.parents:
-        if (parent / DataLock.NAME).is_file():
+        if (parent / DataLock.NAME).is_file() and resolved.relative_to(parent).parts[0] in DATA_FOLDERS:
             raise ValidationError(f"{root} is inside the data folder {parent}: choose a folder outside it.")
     for folder in DATA_FOLDERS:
         if (resolved / folder / DataLock.NAME).is_file():
