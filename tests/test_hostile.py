@@ -445,3 +445,136 @@ def test_a_bundle_saved_with_a_byte_order_mark_loads_as_it_would_without(tmp_pat
     assert Store(root, readonly=True).home("home-000").name == data["homes"][0]["home"]["name"]
     path.write_bytes(b"\xef\xbb\xbf\xef\xbb\xbf" + json.dumps(data).encode("utf-8"))  # one mark, not two
     assert not attempt(capsys, tmp_path / "d2", ["load", str(path)])
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "0001-01-31", "1899-12-31"])
+def test_a_date_in_the_first_years_is_refused_or_works_through_finalise(demo, capsys, day):
+    """Before: a home registered on 0001-01-01 took a visit that day, and finalising it failed with
+    "the data could not be read (OverflowError: date value out of range)"."""
+    from helpers import complete
+
+    from visitor import workflow
+
+    root, _ = demo
+    if not attempt(capsys, root, ["home", "add", "--name=Ancient", "--id=ancient", "--urn=SC100001", "--places=3",
+                                  f"--registered-on={day}"]):
+        return
+    assert attempt(capsys, root, ["start", "ancient", f"--date={day}"])
+    store = Store(root)
+    try:
+        workflow.finalise(store, complete(store, store.draft("ancient")))
+    finally:
+        store.close()
+    assert attempt(capsys, root, ["trends", "ancient"])
+
+
+@pytest.mark.parametrize("spelling", ["A B", "a.b.", "A-B", "A. B."])
+def test_a_code_spelled_another_way_is_the_same_child_code(demo, capsys, tmp_path, spelling):
+    """Before: with AB (Northshire) living at Oak House, 'A B' placed by another authority was added (only
+    'ab' clashed), while redaction reads every spelling as one code: that authority's copy then kept
+    "AB" in the visitor's notes as its own child's and showed it, and Northshire's copy did the same."""
+    root, _ = demo
+    assert not attempt(capsys, root, ["child", "add", "oak-house", f"--code={spelling}", "--authority=Kent Council",
+                                      "--admitted=2024-01-01"])
+    data = _small_bundle()
+    children = data["homes"][0]["children"]
+    children[0]["code"] = "AB"
+    children.append({**children[0], "id": "twin", "code": spelling, "placing_authority": "Kent Council"})
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(data))
+    assert not attempt(capsys, tmp_path / "d", ["load", str(path)])
+    store = Store(root)
+    try:
+        other = next(c for c in store.children("oak-house") if c.code != "AB" and not c.left)
+        with pytest.raises(ValueError, match="already lives"):
+            store.update_child(type(other)(**{**other.to_dict(), "code": spelling}))
+    finally:
+        store.close()
+
+
+def test_a_dump_killed_mid_write_leaves_no_copy_of_the_data_behind(demo, tmp_path):
+    """Before: `kill -9` during `reg44 dump out/b.json` left `.b.json.<pid>.<hex>.tmp` (part of every home's
+    records, children's codes included) in the folder for good; the next dump wrote beside it."""
+    import subprocess
+    import sys
+
+    root, _ = demo
+    out = tmp_path / "out"
+    out.mkdir()
+    writer = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    dead = int(writer.stdout)  # a process that has ended, as a killed dump has
+    left = out / f".b.json.{dead}.a1b2c3.tmp"
+    left.write_text('{"format": "reg44-bundle", "homes": [{"children": [{"code": "AB"')
+    unrelated = out / f".notes.txt.{dead}.a1b2c3.tmp"  # not a bundle's: not ours to remove
+    unrelated.write_text("x")
+    assert cli.main(["--data", str(root), "dump", str(out / "b.json")]) == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(["b.json", unrelated.name])
+
+
+def test_check_names_two_children_living_at_a_home_under_one_code(demo, capsys):
+    """A folder written before codes were compared however spelled may hold AB and 'A.B.' side by side."""
+    root, _ = demo
+    path = root / "homes" / "oak-house.json"
+    data = json.loads(path.read_text())
+    rows = [c for c in data["children"].values() if not c["left"] and c["code"] != "AB"]
+    rows[0]["code"] = "A.B."
+    path.write_text(json.dumps(data))
+    assert cli.main(["--data", str(root), "check"]) != 0
+    out = capsys.readouterr().out
+    assert f"child {rows[0]['id']} of oak-house: A child with the code 'AB' already lives" in out, out
+
+
+def test_a_bundle_holding_another_version_of_a_record_says_the_folder_kept_its_own(demo, capsys, tmp_path):
+    """Existing records win on load. Before: an addendum, a copy sent and a leaving date made on another laptop
+    came back as "Loaded: 0 homes, … 0 erasures." and nothing else, the newer versions dropped unseen."""
+    import shutil
+
+    root, ids = demo
+    assert cli.main(["--data", str(root), "dump", str(tmp_path / "same.json")]) == 0
+    other = tmp_path / "other"
+    shutil.copytree(root, other)
+    (other / "reg44.lock").unlink()
+    for argv in (["addendum", ids["visit"], "--reason=Late", "--text=The rota arrived."],
+                 ["child", "leave", "oak-house", ids["child"], "--date=2026-01-05"]):
+        assert cli.main(["--data", str(other), *argv]) == 0
+    assert cli.main(["--data", str(other), "dump", str(tmp_path / "newer.json")]) == 0
+    capsys.readouterr()
+    before = folder_state(root)
+    assert cli.main(["--data", str(root), "load", str(tmp_path / "same.json")]) == 0
+    assert "Kept" not in capsys.readouterr().out, "an unchanged record is not reported"
+    assert cli.main(["--data", str(root), "load", str(tmp_path / "newer.json")]) == 0
+    out = capsys.readouterr().out
+    assert "Kept this folder's own version of 2 record(s)" in out, out
+    assert f"child {ids['child']} of oak-house" in out and f"visit {ids['visit']}" in out
+    assert folder_state(root) == before
+
+
+def test_a_date_before_1900_already_stored_still_reads_and_check_names_it(demo, capsys):
+    """A typo such as 0224 for 2024, stored before dates were held to 1900 on, must not lock the home."""
+    root, ids = demo
+    path = root / "homes" / "oak-house.json"
+    data = json.loads(path.read_text())
+    row = next(c for c in data["children"].values() if c["id"] == ids["child"])
+    row["admitted"] = "0224-03-01"
+    path.write_text(json.dumps(data))
+    assert attempt(capsys, root, ["visits", "oak-house"])
+    assert attempt(capsys, root, ["export", ids["visit"], "--audience", "provider", "--out", str(root.parent / "o")])
+    assert cli.main(["--data", str(root), "check"]) != 0
+    assert f"child {ids['child']} of oak-house: The admission date 0224-03-01 is before 1900" in capsys.readouterr().out
+
+
+def test_a_checklist_question_or_guidance_may_run_over_lines_as_toml_allows(tmp_path):
+    """The stricter checklist parser must not refuse a provider's own checklist written with TOML multi-line
+    strings (or the folder's snapshot of it): prose may hold new lines and tabs, never escapes."""
+    from visitor import checklist as checklists
+
+    path = tmp_path / "mine.toml"
+    path.write_text('id = "mine"\nversion = 1\ntitle = "Mine"\n[[sections]]\nid = "s"\ntitle = "S"\n'
+                    'guidance = """First line.\n\tSecond line."""\n[[sections.items]]\nid = "q"\nkind = "yesno"\n'
+                    'question = """Is the house\nwarm?"""\nguidance = "a\\tb"\n'
+                    'concern = { equals = "no", message = """Cold\nhouse""" }\n')
+    checklist = checklists.load_file(path)
+    assert checklist.item("q").question == "Is the house\nwarm?"
+    path.write_text(path.read_text().replace("warm?", "warm?\\u001b[2J"))  # a TOML escape: the file itself is clean
+    with pytest.raises(checklists.ChecklistError, match="control characters"):
+        checklists.load_file(path)

@@ -286,3 +286,10 @@ def test_the_app_refuses_a_folder_it_cannot_use_in_one_line(folder, tmp_path, ca
     err = capsys.readouterr().err
     assert err.startswith("reg44: ") and len(err.splitlines()) == 1 and str(target) in err, err
     assert _tree(folder) == before
+
+
+def test_a_data_folder_beside_another_folders_own_files_still_opens(folder):
+    """Only another data folder's own folders are refused: DATA/demo (say, `reg44 --data demo` run in a data
+    folder) shares nothing with DATA and keeps opening."""
+    r = _clean(run_cli(*ADD_HOME, data=folder / "demo"))
+    assert r.returncode == 0, r.stderr

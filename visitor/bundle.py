@@ -21,6 +21,7 @@ from typing import IO
 from visitor import __version__, fanout, workflow
 from visitor import checklist as checklists
 from visitor.integrity import VisitRules, _flat
+from visitor.matching import code_key
 from visitor.model import Child, Home, ValidationError, parse_date
 from visitor.store import Store, erase_from_visit
 
@@ -81,7 +82,7 @@ def stream(store: Store, out: IO[str]) -> int:
 
 def write(store: Store, path: Path) -> Path:
     """Stream the bundle to ``path`` atomically: a temp file beside it, fsynced, then renamed over it."""
-    from visitor.storage.files import atomic_text
+    from visitor.storage.files import atomic_text, sweep_temp_files
 
     path = Path(path)
     if "\x00" in str(path):
@@ -91,6 +92,7 @@ def write(store: Store, path: Path) -> Path:
     if not path.parent.is_dir():
         raise BundleError(f"The folder {_shown(path.parent)} does not exist; nothing was written.")
     store.outside(path, "Bundles")
+    sweep_temp_files(path.parent, path.name)  # what a dump of this file killed mid-write left behind
     atomic_text(path, lambda out: stream(store, out))
     return path
 
@@ -270,6 +272,7 @@ class _Loader:
         self.grown: list[str] = []  # homes whose history grew: refreshed once every home is in
         self.pooled: list[str] = []  # homes with visits written: their figures as peers are saved then
         self.rows: dict[str, dict | None] = {}  # and those figures
+        self.kept: list[str] = []  # records the folder holds in another version: the folder's was kept
 
     def _writing_store(self) -> Store:
         """The folder written to: a loader made without one (``validate``) only checks."""
@@ -318,7 +321,10 @@ class _Loader:
         erased.update({e["child_id"]: held.get(e["child_id"]) for e in erasures if e["child_id"] not in erased})
         child_ids = set(held) | {c.id for c in children}
         codes = {c.id: c.code for c in children if not c.erased}
-        held_visits = {v["id"] for v in store.visits(home.id)} if store else set()
+        held_visits = {v["id"]: v for v in store.visits(home.id)} if store else {}
+        # Existing records win; one the bundle holds in another version is named, never silently dropped.
+        kept = [f"home {home.id}"] if existing is not None and existing.to_dict() != home.to_dict() else []
+        kept += [f"child {c.id} of {home.id}" for c in children if c.id in held and c.to_dict() != held[c.id].to_dict()]
         visits, dates = [], set()
         for n, raw in enumerate(entry.get("visits", [])):
             visit = self._visit(f"visits[{n}]", raw, home.id, "final", registered, child_ids)
@@ -327,22 +333,26 @@ class _Loader:
             dates.add(visit["date"])
             if visit["id"] not in held_visits:
                 visits.append(_scrub(visit, erased, codes))
+            elif _scrub(visit, erased, codes) != held_visits[visit["id"]]:
+                kept.append(f"visit {visit['id']}")
         draft = entry.get("draft")
         if draft is not None:
             draft = self._visit("draft", draft, home.id, "draft", registered, child_ids)
             if draft["date"] in dates or draft["id"] in held_visits or (store and store.has_draft(home.id)):
+                if _scrub(draft, erased, codes) != (store.draft(home.id) if store else None):
+                    kept.append(f"the draft {draft['id']}")
                 draft = None  # the folder's own draft or final visit of that day wins
             else:
                 draft = _scrub(draft, erased, codes)
         flags = self._flags(entry.get("flags", []), store.flags(home.id) if store else [])
         known = {(e.get("child_id"), e.get("on")) for e in store.erasures(home.id)} if store else set()
         return {"home": home, "new_home": existing is None, "children": [c for c in children if c.id not in held],
-                "visits": visits, "draft": draft, "flags": flags,
+                "visits": visits, "draft": draft, "flags": flags, "kept": kept,
                 "erasures": [e for e in erasures if (e["child_id"], e["on"]) not in known]}
 
     def _children(self, home: Home, raws: list, held: dict) -> list[Child]:
         children: list[Child] = []
-        resident = {c.code.lower(): c.id for c in held.values() if not c.left and not c.erased}
+        resident = {code_key(c.code): c.id for c in held.values() if not c.left and not c.erased}
         for n, raw in enumerate(raws):
             child = _at(f"children[{n}]", Child.from_dict, raw)
             if child.home_id != home.id:
@@ -354,11 +364,11 @@ class _Loader:
             if any(c.id == child.id for c in children):
                 raise ValidationError(f"children[{n}]: two children share the id {child.id!r}")
             if child.id not in held and not child.left and not child.erased:
-                other = resident.get(child.code.lower())
+                other = resident.get(code_key(child.code))  # "A.B." is "AB": one code however spelled
                 if other is not None and other != child.id:
                     raise ValidationError(f"children[{n}]: the code {child.code!r} is already used by a child living "
                                           "at this home; codes of children living there must be distinct")
-                resident[child.code.lower()] = child.id
+                resident[code_key(child.code)] = child.id
             children.append(child)
         return children
 
@@ -444,6 +454,7 @@ class _Loader:
 
     def write(self, plan: dict) -> None:
         store, home = self._writing_store(), plan["home"]
+        self.kept += plan["kept"]
         if plan["new_home"]:
             store.add_home(home)
             self.added["homes"] += 1
@@ -520,14 +531,18 @@ def validate(data: object, store: Store | None = None) -> list[dict]:
     return [loader.home(index, entry) for index, entry in enumerate(loader.header["homes"])]
 
 
-def _run(store: Store, header: object, homes: Iterable[object]) -> dict:
-    """Validate and write every home inside one transaction: it commits only after the last one passed."""
+def _run(store: Store, header: object, homes: Iterable[object], kept: list[str] | None = None) -> dict:
+    """Validate and write every home inside one transaction: it commits only after the last one passed.
+
+    ``kept`` receives the records the folder already holds in another version (the folder's are kept)."""
     loader = _Loader(store, header)
     with store.transaction():
         loader.write_checklists()
         for plan in _plans(loader, iter(homes)):
             loader.write(plan)
         workflow.refresh_homes(store, loader.grown, loader.pooled, loader.rows)
+    if kept is not None:
+        kept += loader.kept
     return loader.added
 
 
@@ -541,21 +556,21 @@ def _plans(loader: _Loader, homes: Iterator[object]) -> Iterator[dict]:
     yield from fanout.ahead(loader.home(index, entry) for index, entry in entries)
 
 
-def load(store: Store, data: object) -> dict:
+def load(store: Store, data: object, kept: list[str] | None = None) -> dict:
     """Merge an in-memory bundle into the store. Existing records win; returns what was added."""
     header = _check_header(data)  # the same object, now known to be a bundle's header
-    return _run(store, header, list(header["homes"]))
+    return _run(store, header, list(header["homes"]), kept)
 
 
-def load_file(store: Store, path: Path) -> dict:
-    """Merge a bundle file into the store, streaming it home by home; all or nothing."""
+def load_file(store: Store, path: Path, kept: list[str] | None = None) -> dict:
+    """Merge a bundle file into the store, streaming it home by home; all or nothing (``kept``: see ``_run``)."""
     with _open(path) as handle:
         header, homes = _Stream(handle, _shown(path)).bundle()
         if "homes" not in header:
             header["homes"] = []
         elif not isinstance(header["homes"], list):
             raise BundleError("'homes' must be a list.")
-        return _run(store, header, _chain(header["homes"], homes))
+        return _run(store, header, _chain(header["homes"], homes), kept)
 
 
 def _chain(first: list, rest: Iterator[object]) -> Iterator[object]:

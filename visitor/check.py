@@ -15,7 +15,7 @@ from visitor.analysis import references
 from visitor.integrity import VisitRules
 from visitor.model import Child, Home, ValidationError, parse_date
 from visitor.storage import DataFileError
-from visitor.store import Store
+from visitor.store import Store, no_code_clash
 
 
 # Summary figures that only a change to the home's files alters (the report-cycle state and re-check dates are
@@ -66,8 +66,9 @@ def check_all(store: Store) -> tuple[list[str], dict]:
 def _check_home(store: Store, home: Home, rules: dict, stored_summary: dict | None, counted: dict) -> list[str]:
     problems = _check(f"home {home.id}", lambda: Home(**home.to_dict()).validate())
     children = store.children(home.id)
-    for child in children:
+    for n, child in enumerate(children):
         problems += _check(f"child {child.id} of {home.id}", lambda c=child: Child(**c.to_dict()).validate())
+        problems += _check(f"child {child.id} of {home.id}", lambda c=child, n=n: no_code_clash(c, children[:n]))
     child_ids = {c.id for c in children}
     draft = store.draft(home.id)
     for visit in store.visits(home.id) + ([draft] if draft else []):

@@ -7,6 +7,7 @@ provider can sharpen it without touching code. Every error names the file and th
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -223,7 +224,7 @@ def parse(data: dict, source: str) -> Checklist:
             raise fail(where, f"the section id {section_id!r} is used twice")
         where = f"section '{section_id}'"
         section_title = _text(sec, "title", where, fail, required=True)
-        guidance = _text(sec, "guidance", where, fail, limit=2000)
+        guidance = _text(sec, "guidance", where, fail, limit=2000, prose=True)
         if not isinstance(sec.get("items", []), list):
             raise fail(where, "'items' must be a list of [[sections.items]] tables")
         items = []
@@ -236,10 +237,21 @@ def parse(data: dict, source: str) -> Checklist:
     return Checklist(checklist_id, version, title, tuple(sections), source, data)
 
 
-def _text(raw: dict, key: str, where: str, fail, *, required: bool = False, limit: int = 200, what: str = "") -> str:
-    """A checklist's text is shown on one line in the app and in reports: text, without control characters."""
+_CONTROL_IN_PROSE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # control characters but new lines, tabs
+
+
+def _text(raw: dict, key: str, where: str, fail, *, required: bool = False, limit: int = 200, what: str = "",
+          prose: bool = False) -> str:
+    """A checklist's text: one line without control characters (ids, titles, labels, options); ``prose``
+    (questions, guidance, messages) may also hold new lines and tabs, as a TOML multi-line string does."""
+    what = what or f"'{key}'"
     try:
-        return model.clean_name(raw.get(key, ""), what or f"'{key}'", required=required, limit=limit)
+        if not prose:
+            return model.clean_name(raw.get(key, ""), what, required=required, limit=limit)
+        text = model.clean_text(raw.get(key, ""), what, required=required, limit=limit)
+        if _CONTROL_IN_PROSE.search(text):
+            raise model.ValidationError(f"The {what} cannot contain control characters (escapes).")
+        return text.strip()
     except model.ValidationError as exc:
         raise fail(where, str(exc).removeprefix("The ").rstrip(".")) from None
 
@@ -260,7 +272,7 @@ def _rule(rule: dict, name: str, where: str, fail) -> None:
     if "equals" in rule and not (isinstance(rule["equals"], str) or model.finite_number(rule["equals"])):
         raise fail(where, f"'{name}.equals' must be text or a number")
     if "message" in rule:
-        _text(rule, "message", where, fail, limit=2000)
+        _text(rule, "message", where, fail, limit=2000, prose=True)
 
 
 def _parse_when(when: object, kind: str, where: str, fail) -> dict:
@@ -322,8 +334,8 @@ def _parse_item(raw: object, section: str, where: str, seen: set[str], fail) -> 
         raise fail(where, f"'kind' must be one of {', '.join(KINDS)} (got {kind!r})")
     if not raw.get("question"):
         raise fail(where, "'question' is missing")
-    texts = {key: _text(raw, key, where, fail, required=key == "question", limit=200 if key == "label" else 2000)
-             for key in ("question", "guidance", "ref", "label")}
+    texts = {key: _text(raw, key, where, fail, required=key == "question", limit=200 if key == "label" else 2000,
+                        prose=key in ("question", "guidance")) for key in ("question", "guidance", "ref", "label")}
     options = raw.get("options", [])
     if kind == "choice" and (not isinstance(options, list) or len(options) < 2):
         raise fail(where, "a choice needs at least two 'options'")

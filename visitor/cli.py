@@ -508,8 +508,13 @@ def cmd_dump(store, args) -> int:
 def cmd_load(store, args) -> int:
     from visitor import bundle
 
-    added = bundle.load_file(store, Path(args.file))
+    kept: list[str] = []
+    added = bundle.load_file(store, Path(args.file), kept)
     print("Loaded: " + ", ".join(f"{n} {k}" for k, n in added.items()) + ".")
+    if kept:  # existing records win: say which the bundle held otherwise, so nothing is dropped unseen
+        shown = "; ".join(kept[:5]) + (f"; and {len(kept) - 5} more" if len(kept) > 5 else "")
+        print(f"Kept this folder's own version of {len(kept)} record(s) the bundle holds differently "
+              f"(a bundle never overwrites): {shown}.")
     return EXIT_OK
 
 

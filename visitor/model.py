@@ -97,6 +97,23 @@ def today() -> date:
     return date.today()
 
 
+# No record reg44 takes is older than this; a year-1 visit would also leave the calendar when the trends
+# look back from it (the days before a first visit, a window of months).
+EARLIEST_DATE = date(1900, 1, 1)
+
+
+class EarlyDate(ValidationError):
+    """A date before ``EARLIEST_DATE``: refused as input; a record already stored with one still reads (a typo
+    such as 0224 for 2024 made before the rule must not lock the visitor out of the home), and `check` names it."""
+
+
+def not_early(day: date, what: str) -> date:
+    """Refuse ``day`` before 1900. Validators call it last, so a stored record's other faults are still found."""
+    if day < EARLIEST_DATE:
+        raise EarlyDate(f"The {what} {day.isoformat()} is before 1900: check the year.")
+    return day
+
+
 def parse_date(value: object, what: str = "date") -> date:
     """Accept a date or an ISO ``YYYY-MM-DD`` string; anything else is refused with its name."""
     if isinstance(value, date) and not isinstance(value, datetime):
@@ -291,6 +308,8 @@ class Home:
                 raise ValidationError("The registration date cannot be in the future.")
             self.registered_on = registered.isoformat()
         self.local_authority_wants_copy = bool(self.local_authority_wants_copy)
+        if self.registered_on:
+            not_early(parse_date(self.registered_on), "registration date")
         return self
 
     def check_registration(self) -> "Home":
@@ -360,6 +379,7 @@ class Child:
             self.left = left.isoformat()
         else:
             self.left = ""
+        not_early(admitted, "admission date")
         return self
 
     def resident_on(self, day: date | str) -> bool:
@@ -467,6 +487,7 @@ class Visit:
                 raise ValidationError("Each rating of an earlier recommendation must be a mapping.")
             if progress.get("rating"):
                 choice(progress["rating"], RATINGS, "progress rating")
+        not_early(day, "visit date")
         return self
 
     def to_dict(self) -> dict:
@@ -558,6 +579,7 @@ def check_visit_date(home: Home, day: date, existing_dates: set[str], *, backfil
     (``backfill``): a visit slipped in before the latest would overlap its "since the last visit" period."""
     if day > today():
         raise ValidationError("A visit cannot be dated in the future.")
+    not_early(day, "visit date")
     if home.registered_on and day < parse_date(home.registered_on):
         raise ValidationError(
             f"{home.name} was registered on {home.registered_on}; a visit cannot be dated before that."

@@ -113,12 +113,26 @@ class _Transaction:
         return not (self.tables or self.raw or self.spilled)
 
 
+def no_code_clash(child: Child, children: list[Child]) -> None:
+    """Two children living at a home never share a code however it is spelled ("AB", "A.B.", "a b"): a report
+    tells children apart, and redacts other authorities' children, by the code's letters alone."""
+    from visitor.matching import code_key
+
+    if child.left or child.erased:
+        return
+    for other in children:
+        if other.id != child.id and not (other.left or other.erased) and code_key(other.code) == code_key(child.code):
+            raise ValidationError(f"A child with the code {other.code!r} already lives at this home: use a code "
+                                  f"distinct from it (not {child.code!r}).")
+
+
 def _not_nested(root: Path) -> None:
-    """Refuse a data folder inside another one, or holding one in a folder of its own: each would write where the
-    other keeps its files (a journal sweeps what it did not stage; a home file could be the other's index)."""
+    """Refuse a data folder inside one of another's own folders (homes, .journal, backups…), or holding one in
+    a folder of its own: each would write where the other keeps its files (a journal sweeps what it did not
+    stage; a home file could be the other's index). A folder beside another's files (DATA/demo) is fine."""
     resolved = root.expanduser().resolve()
     for parent in resolved.parents:
-        if (parent / DataLock.NAME).is_file():
+        if (parent / DataLock.NAME).is_file() and resolved.relative_to(parent).parts[0] in DATA_FOLDERS:
             raise ValidationError(f"{root} is inside the data folder {parent}: choose a folder outside it.")
     for folder in DATA_FOLDERS:
         if (resolved / folder / DataLock.NAME).is_file():
@@ -632,14 +646,10 @@ class Store:
         if not child.id:
             child.id = new_id("c")
         child.validate()
-        for other in self.children(home_id):
-            if other.id == child.id:
-                raise ValidationError(f"A child with id {child.id!r} already exists.")
-            if other.code.lower() == child.code.lower() and not (other.left or child.left or other.erased
-                                                                  or child.erased):
-                raise ValidationError(
-                    f"A child with the code {child.code!r} already lives at this home: use a distinct code."
-                )
+        children = self.children(home_id)
+        if any(other.id == child.id for other in children):
+            raise ValidationError(f"A child with id {child.id!r} already exists.")
+        no_code_clash(child, children)
         with self.transaction():
             self._table(self.home_path(home_id), "children").insert(child.to_dict())
         return child
@@ -647,6 +657,7 @@ class Store:
     def update_child(self, child: Child) -> Child:
         child.validate()
         self.child(child.home_id, child.id)
+        no_code_clash(child, self.children(child.home_id))
         with self.transaction():
             self._table(self.home_path(child.home_id), "children").update(child.to_dict(), Query().id == child.id)
         return child

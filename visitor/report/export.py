@@ -8,7 +8,6 @@ the export folder by an export that was killed are swept before the next one wri
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import unicodedata
 from pathlib import Path
@@ -17,6 +16,7 @@ from visitor import consideration, workflow
 from visitor.model import ValidationError, open_recommendations, parse_date
 from visitor.report.audience import LABELS, Audience
 from visitor.storage import atomic_write
+from visitor.storage.files import sweep_temp_files
 from visitor.store import Store
 
 
@@ -101,36 +101,6 @@ def file_name(visit: dict, home_name: str, audience: Audience, *, draft: bool = 
 def _extends(char: str) -> bool:
     """True for characters that belong to the grapheme before them."""
     return bool(unicodedata.combining(char)) or char in "\u200d\ufe0e\ufe0f" or "\U0001f3fb" <= char <= "\U0001f3ff"
-
-
-_TEMP = re.compile(r"^\..+\.(\d+)\.[0-9a-f]{6}\.tmp$")
-
-
-def sweep_temp_files(folder: Path) -> int:
-    """Remove temp files an export killed mid-write left in ``folder`` (their writing process is gone)."""
-    removed = 0
-    for path in folder.glob(".*.tmp"):
-        found = _TEMP.match(path.name)
-        if not found or _alive(int(found.group(1))):
-            continue
-        try:
-            path.unlink()
-            removed += 1
-        except OSError:
-            pass
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
 
 
 def audiences_for(data, kind: str, authority: str | None) -> list[Audience]:

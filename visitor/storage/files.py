@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
 import stat
 import weakref
@@ -142,6 +143,37 @@ def fsync_file(path: Path) -> None:
 
 def temp_name(path: Path) -> Path:
     return path.with_name(f".{path.name[:80]}.{os.getpid()}.{secrets.token_hex(3)}.tmp")
+
+
+_TEMP = re.compile(r"^\.(.+)\.(\d+)\.[0-9a-f]{6}\.tmp$")  # temp_name's pattern: the name, the writer's pid
+
+
+def sweep_temp_files(folder: Path, name: str | None = None) -> int:
+    """Remove the temp files a writer killed mid-write left in ``folder`` (outside the data folder: reports,
+    bundles); ``name``: only those of that file. A file whose writing process still runs is left alone."""
+    removed = 0
+    for path in Path(folder).glob(".*.tmp"):
+        found = _TEMP.match(path.name)
+        if not found or (name is not None and found.group(1) != name[:80]) or _alive(int(found.group(2))):
+            continue
+        try:
+            path.unlink()
+            removed += 1
+        except OSError:
+            pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # (PermissionError: another user's process)
+        return True
+    return True
 
 
 def atomic_write(path: Path, data: bytes) -> None:

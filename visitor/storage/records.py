@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from visitor.model import Child, Home, ValidationError, deadline_days, finite_number
+from visitor.model import (
+    Child,
+    EarlyDate,
+    Home,
+    ValidationError,
+    deadline_days,
+    finite_number,
+)
 from visitor.storage.files import DataFileError
 
 VISIT_MAPPINGS = ("visitor", "answers", "notes", "invalid", "child_answers", "records", "earlier", "opinions",
@@ -58,6 +65,8 @@ def _check_model(row: dict, cls) -> str | None:
     names = cls.__dataclass_fields__
     try:
         cls(**{k: v for k, v in row.items() if k in names}).validate()
+    except EarlyDate:
+        return None  # stored before dates were held to 1900 on: read, and named by `reg44 check`
     except (ValidationError, TypeError) as exc:
         return str(exc)
     return None
