@@ -578,3 +578,15 @@ def test_a_checklist_question_or_guidance_may_run_over_lines_as_toml_allows(tmp_
     path.write_text(path.read_text().replace("warm?", "warm?\\u001b[2J"))  # a TOML escape: the file itself is clean
     with pytest.raises(checklists.ChecklistError, match="control characters"):
         checklists.load_file(path)
+
+
+def test_check_names_a_final_visit_whose_status_was_edited_to_draft(demo, capsys):
+    """A visit kept with a home's final visits is signed; a hand edit of its status to 'draft' passed check."""
+    root, ids = demo
+    path = root / "homes" / "oak-house.json"
+    data = json.loads(path.read_text())
+    row = next(v for v in data["visits"].values() if v["id"] == ids["visit"])
+    row["status"] = "draft"
+    path.write_text(json.dumps(data))
+    assert cli.main(["--data", str(root), "check"]) != 0
+    assert f"visit {ids['visit']}: is kept with the final visits but its status is 'draft'" in capsys.readouterr().out

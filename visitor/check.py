@@ -71,10 +71,12 @@ def _check_home(store: Store, home: Home, rules: dict, stored_summary: dict | No
         problems += _check(f"child {child.id} of {home.id}", lambda c=child, n=n: no_code_clash(c, children[:n]))
     child_ids = {c.id for c in children}
     draft = store.draft(home.id)
-    for visit in store.visits(home.id) + ([draft] if draft else []):
+    for visit, kept_as in [(v, "final") for v in store.visits(home.id)] + ([(draft, "draft")] if draft else []):
         counted["visits"] += 1
         try:  # (as ``_check`` does, without making its label and closure for each of a home's many visits)
             _check_visit(store, home, visit, rules, child_ids)
+            if visit.get("status") != kept_as:  # a final visit edited to "draft" would be counted as signed
+                raise ValidationError(f"is kept with the {kept_as} visits but its status is {visit.get('status')!r}")
         except (ValidationError, checklists.ChecklistError) as exc:
             problems.append(f"visit {visit.get('id')}: {exc}")
     if stored_summary is not None and not problems:
