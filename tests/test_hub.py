@@ -107,7 +107,7 @@ def test_init_is_versioned_and_can_run_again(hub, data_dir):
     assert result.returncode == 0, result.stderr
     assert "already up to date" in result.stdout
     versions = [r[0] for r in hub.sql("SELECT version FROM reg44.schema_migrations ORDER BY 1")]
-    assert versions == [1, 2, 3, 4, 5]
+    assert versions == [1, 2, 3, 4, 5, 6]
 
 
 @needs_server
@@ -665,3 +665,38 @@ def test_a_checklist_version_planted_on_the_hub_never_stands_for_the_real_one(hu
     assert [p.split(":")[0] for p in result.problems] == [f"checklist {real.id} v{real.version}"]
     assert len(boss.visits("oak-house")) == 1
     assert boss.checklist_for(boss.visits("oak-house")[0]).raw == real.raw
+
+
+@needs_server
+def test_hub_homes_counts_a_copy_sent_before_an_addendum_as_due_again_like_the_laptop(hub, folders):
+    from visitor import distribution
+    from visitor.hub import views
+
+    ann = folders("ann")
+    build_home(ann, "oak-house", visits=1)
+    [visit] = ann.visits("oak-house")
+    needed = distribution.required(ann.home("oak-house"), ann.children("oak-house"), visit["date"])
+    for recipient in needed:
+        workflow.record_distribution(ann, visit["id"], recipient["recipient"], recipient["audience"])
+
+    def hub_report() -> str:
+        push(ann, hub, "ann")
+        with hub.connect("boss") as conn:
+            return views.homes(conn)[0]["report"]
+
+    def laptop_report() -> str:
+        return distribution.status(ann.visit(visit["id"]), needed).fraction + " sent"
+
+    assert hub_report() == laptop_report() == f"{len(needed)}/{len(needed)} sent"
+    workflow.add_addendum(ann, visit["id"], "Correction", "The drill was on Tuesday.", affects=["ofsted"])
+    assert hub_report() == laptop_report() == f"{len(needed) - 1}/{len(needed)} sent"
+    workflow.add_addendum(ann, visit["id"], "Correction", "And the date of the review.")  # every copy
+    assert hub_report() == laptop_report() == f"0/{len(needed)} sent"
+    workflow.record_distribution(ann, visit["id"], "Ofsted (HMCI)", "ofsted")
+    assert hub_report() == laptop_report() == f"1/{len(needed)} sent"
+    # One visitor's visit whose lists are not lists (raw SQL) never stops the agency's view.
+    with hub.connect("ann") as conn:
+        conn.execute("UPDATE reg44.visits SET recipients_due = '{}', "
+                     "data = data || '{\"distribution\": {}, \"addenda\": \"x\"}'")
+    with hub.connect("boss") as conn:
+        assert views.homes(conn)[0]["report"] == "0/0 sent"
