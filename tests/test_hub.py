@@ -700,3 +700,21 @@ def test_hub_homes_counts_a_copy_sent_before_an_addendum_as_due_again_like_the_l
                      "data = data || '{\"distribution\": {}, \"addenda\": \"x\"}'")
     with hub.connect("boss") as conn:
         assert views.homes(conn)[0]["report"] == "0/0 sent"
+
+
+@needs_server
+def test_a_visitors_negative_counts_never_give_laptops_peer_rates_the_app_refuses(hub, folders):
+    # A count below zero (raw SQL on one's own visits) made the pooled rate negative; every laptop that
+    # pulled it wrote settings that the app then refused, so no visit could be finalised there.
+    ann, bob, boss = folders("ann"), folders("bob"), folders("boss")
+    build_home(ann, "oak-house", visits=3, restraints=2)
+    build_home(bob, "ash-house", visits=3, restraints=2)
+    push(ann, hub, "ann")
+    push(bob, hub, "bob")
+    with hub.connect("bob") as conn:
+        conn.execute("UPDATE reg44.visits SET data = jsonb_set(data, '{answers,restraints}', '-1000')")
+    result = pull(boss, hub, "boss", min_peer_homes=1)
+    assert result.problems == []
+    workflow.check_settings(boss)
+    rates = boss.settings()["peer_rates"]["children's home"]
+    assert rates["homes"] == 2 and rates["rates"]["restraints"] == pytest.approx(1.0)  # Ann's home alone
