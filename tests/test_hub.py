@@ -107,7 +107,7 @@ def test_init_is_versioned_and_can_run_again(hub, data_dir):
     assert result.returncode == 0, result.stderr
     assert "already up to date" in result.stdout
     versions = [r[0] for r in hub.sql("SELECT version FROM reg44.schema_migrations ORDER BY 1")]
-    assert versions == [1, 2, 3, 4, 5, 6]
+    assert versions == [1, 2, 3, 4, 5, 6, 7]
 
 
 @needs_server
@@ -718,3 +718,28 @@ def test_a_visitors_negative_counts_never_give_laptops_peer_rates_the_app_refuse
     workflow.check_settings(boss)
     rates = boss.settings()["peer_rates"]["children's home"]
     assert rates["homes"] == 2 and rates["rates"]["restraints"] == pytest.approx(1.0)  # Ann's home alone
+
+
+@needs_server
+def test_a_visitor_cannot_pass_as_a_manager_by_planting_functions_where_the_schema_is_writable(hub, folders):
+    # PostgreSQL 14 and older (and databases upgraded from them) let everyone create objects in the
+    # public schema. A visitor who put public first on their search_path and planted a pg_has_role of
+    # their own was a manager to reg44.is_manager(), and saw every home and child of the agency.
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", visits=1)
+    build_home(bob, "ash-house", visits=1)
+    push(ann, hub, "ann")
+    push(bob, hub, "bob")
+    hub.sql("GRANT CREATE ON SCHEMA public TO PUBLIC")
+    with hub.connect("bob") as conn:
+        conn.execute("CREATE FUNCTION public.pg_has_role(name, name, text) RETURNS boolean "
+                     "LANGUAGE sql AS 'SELECT true'")
+        conn.execute("CREATE FUNCTION public.now() RETURNS timestamptz LANGUAGE sql "
+                     "AS $$SELECT '2001-01-01'::timestamptz$$")
+        conn.execute("SET search_path = public, pg_catalog")
+        assert conn.execute("SELECT reg44.is_manager()").fetchone() == (False,)
+        assert [r[0] for r in conn.execute("SELECT id FROM reg44.homes")] == ["ash-house"]
+        assert {r[0] for r in conn.execute("SELECT home_id FROM reg44.children")} == {"ash-house"}
+        conn.execute("UPDATE reg44.homes SET name = 'Ash House' WHERE id = 'ash-house'")
+    assert hub.sql("SELECT updated_at > now() - interval '1 hour' FROM reg44.homes WHERE id = 'ash-house'") == \
+        [(True,)]
