@@ -743,3 +743,20 @@ def test_a_visitor_cannot_pass_as_a_manager_by_planting_functions_where_the_sche
         conn.execute("UPDATE reg44.homes SET name = 'Ash House' WHERE id = 'ash-house'")
     assert hub.sql("SELECT updated_at > now() - interval '1 hour' FROM reg44.homes WHERE id = 'ash-house'") == \
         [(True,)]
+
+
+@needs_server
+def test_a_hub_change_this_laptop_refuses_waits_for_the_next_pull_not_a_false_conflict(hub, folders):
+    # Bob's laptop refuses the hub's new version of a visit (here malformed; a laptop whose clock runs
+    # behind refuses another's record dated "in the future" the same way). Bob changed nothing: his
+    # push must not call it a conflict, only say the hub has something newer.
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", visits=1)
+    push(ann, hub, "ann")
+    hub.sql("INSERT INTO reg44.assignments (home_id, visitor) VALUES ('oak-house', %s)", (hub.roles["bob"],))
+    pull(bob, hub, "bob")
+    hub.sql("UPDATE reg44.visits SET data = jsonb_set(data, '{notes}', '[1, 2]'), hash = 'newer'")
+    assert len(pull(bob, hub, "bob").problems) == 1
+    again = push(bob, hub, "bob")
+    assert again.conflicts == [] and again.behind == 1 and again.sent == {}
+    assert len(pull(bob, hub, "bob").problems) == 1

@@ -29,6 +29,7 @@ class PullResult:
     peer_setting_types: int = 0
     problems: list[str] = field(default_factory=list)
     taken: set[str] = field(default_factory=set)  # the records written from the hub's version
+    before: dict[str, tuple] = field(default_factory=dict)  # their base and held hashes before this pull
 
     def count(self, kind: str, n: int = 1) -> None:
         self.received[kind] = self.received.get(kind, 0) + n
@@ -111,7 +112,7 @@ def _apply(store: Store, hub: dict, state: SyncState, result: PullResult) -> Non
         record = local["homes"].get(f"homes/{home_id}")
         if _settle(state, result, f"homes/{home_id}", "homes", home_id, record, data, hub_hash):
             if not _guard(result, f"home {home_id}", _put_home, store, home_id, data, record is not None):
-                state.base.pop(f"homes/{home_id}", None)
+                _refused(state, result, f"homes/{home_id}")
                 continue
             touched.add(home_id)
             result.count("homes")
@@ -139,9 +140,9 @@ def _apply(store: Store, hub: dict, state: SyncState, result: PullResult) -> Non
                                                         hub_hash)):
             if not _guard(result, f"child {child_id} of {home_id}", _put_child, store, home_id, data,
                           record is not None):
-                state.base.pop(key, None)
+                _refused(state, result, key)
                 continue
-            state.base[key] = hub_hash
+            state.agree(key, hub_hash)
             result.taken.add(key)
             result.count("children")
     new_visits: dict[str, list[dict]] = {}
@@ -150,14 +151,14 @@ def _apply(store: Store, hub: dict, state: SyncState, result: PullResult) -> Non
         record = local["visits"].get(key)
         if home_id in known_homes and _settle(state, result, key, "visits", home_id, record, data, hub_hash):
             if not _guard(result, f"visit {visit_id}", _check_visit, store, data, home_id):
-                state.base.pop(key, None)
+                _refused(state, result, key)
                 continue
             if record is None:
                 new_visits.setdefault(home_id, []).append(data)
             elif state.chosen.pop(key, None) == hub_hash:  # the visitor chose it: it replaces this one whole
                 store.replace_final(data)
             elif not _guard(result, f"visit {visit_id}", store.update_final, data, "the hub's copy"):
-                state.base.pop(key, None)
+                _refused(state, result, key)
                 continue
             touched.add(home_id)
             result.count("visits")
@@ -204,6 +205,7 @@ def _settle(state, result, key, kind, home_id, record, hub_data, hub_hash) -> bo
     if action == "same":
         state.agree(key, hub_hash, local_hash)
     elif action == "pull":
+        result.before[key] = (state.base.get(key), state.held.get(key))
         state.agree(key, hub_hash)
         result.taken.add(key)
         return True
@@ -211,6 +213,18 @@ def _settle(state, result, key, kind, home_id, record, hub_data, hub_hash) -> bo
         state.conflicts[key] = {"key": key, "kind": kind, "home_id": home_id, "local": record.data, "hub": hub_data,
                                 "local_hash": record.hash, "hub_hash": hub_hash}
     return False
+
+
+def _refused(state: SyncState, result: PullResult, key: str) -> None:
+    """A hub version this folder refused: the agreement goes back to what it was, so push sees the hub as
+    newer (not a conflict) and the next pull tries again."""
+    result.taken.discard(key)
+    base, held = result.before.pop(key, (None, None))
+    if base is None:
+        state.base.pop(key, None)
+        state.held.pop(key, None)
+    else:
+        state.agree(key, base, held)
 
 
 def _check_visit(store: Store, data: dict, home_id: str) -> None:
