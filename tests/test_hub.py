@@ -107,7 +107,7 @@ def test_init_is_versioned_and_can_run_again(hub, data_dir):
     assert result.returncode == 0, result.stderr
     assert "already up to date" in result.stdout
     versions = [r[0] for r in hub.sql("SELECT version FROM reg44.schema_migrations ORDER BY 1")]
-    assert versions == [1, 2, 3, 4, 5, 6, 7]
+    assert versions == [1, 2, 3, 4, 5, 6, 7, 8]
 
 
 @needs_server
@@ -760,3 +760,35 @@ def test_a_hub_change_this_laptop_refuses_waits_for_the_next_pull_not_a_false_co
     again = push(bob, hub, "bob")
     assert again.conflicts == [] and again.behind == 1 and again.sent == {}
     assert len(pull(bob, hub, "bob").problems) == 1
+
+
+@needs_server
+def test_an_erasure_made_after_the_home_was_handed_over_still_reaches_the_hub_and_its_new_visitor(hub, folders):
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", visits=2)
+    push(ann, hub, "ann")
+    hub.sql("UPDATE reg44.assignments SET visitor = %s", (hub.roles["bob"],))  # handed over to Bob
+    pull(bob, hub, "bob")
+    child = next(c for c in ann.children("oak-house") if c.code == "AB")
+    ann.erase_child("oak-house", child.id, "The child asked for their details to be erased")
+
+    done = push(ann, hub, "ann")
+    assert done.skipped_homes == ["oak-house"] and done.erased == 1
+    assert hub.sql("SELECT code, erased FROM reg44.children WHERE id = %s", (child.id,)) == [("[erased]", True)]
+    assert hub.sql("SELECT child_id, erased_by::text FROM reg44.erasures") == [(child.id, hub.roles["ann"])]
+    assert push(ann, hub, "ann").erased == 0  # sent once
+
+    assert pull(bob, hub, "bob").erased == 1
+    assert bob.child("oak-house", child.id).code == "[erased]"
+    push(bob, hub, "bob")
+    for (data,) in hub.sql("SELECT data FROM reg44.visits"):
+        assert data["child_answers"][child.id]["views"] == "[erased]"
+
+    # The function is no way to erase children of homes one never had: it takes only an erased record.
+    import psycopg
+
+    other = next(c for c in bob.children("oak-house") if c.code == "CD")
+    with hub.connect("ann") as conn, pytest.raises(psycopg.errors.RaiseException):
+        conn.execute("SELECT reg44.erase_handed_over('oak-house', %s, '{}', %s, 'h')",
+                     (other.id, json.dumps(other.to_dict())))
+    assert hub.sql("SELECT code FROM reg44.children WHERE id = %s", (other.id,)) == [("CD",)]

@@ -55,6 +55,7 @@ def _push_in_transaction(conn, store: Store, state: SyncState, result: PushResul
     homes = store.homes()
     hidden = {r[0] for r in conn.execute("SELECT reg44.hidden_homes(%s)", (sorted(h.id for h in homes),))}
     result.skipped_homes = sorted(hidden)
+    result.erased += _erase_handed_over(conn, store, result.skipped_homes)
     homes = [h for h in homes if h.id not in hidden]
     mine = [h.id for h in homes]
     conn.execute("SET LOCAL default_toast_compression = 'lz4'")  # the staging tables: fast to fill
@@ -105,7 +106,7 @@ def _push_in_transaction(conn, store: Store, state: SyncState, result: PushResul
                     changes[record.kind].append(record)
     for record in clashes:
         state.conflicts[record.key] = _conflict(conn, record.kind, record)
-    result.erased = _apply_new_erasures(conn, changes["erasures"], children, hub)
+    result.erased += _apply_new_erasures(conn, changes["erasures"], children, hub)
     _send_checklists(conn, checklists)
     for kind in ("homes", "children", "visits", "flags", "erasures"):
         if kind != "visits":
@@ -220,6 +221,25 @@ def _refresh_recipients(conn, recipients: dict[str, str]) -> None:
                      "FROM unnest(%s::text[], %s::text[]) AS r (id, due) "
                      "WHERE v.id = r.id AND v.recipients_due IS DISTINCT FROM r.due::jsonb",
                      (list(recipients), list(recipients.values())))
+
+
+def _erase_handed_over(conn, store: Store, home_ids: list[str]) -> int:
+    """Send the erasures made here in homes now another visitor's (their rows are hidden from this role):
+    erasure always wins (``reg44.erase_handed_over`` records it and erases the child's row)."""
+    count = 0
+    for home_id in home_ids:
+        erasures = store.erasures(home_id)
+        children = {c.id: c for c in store.children(home_id)} if erasures else {}
+        for erasure in erasures:
+            child = children.get(erasure.get("child_id"))
+            if child is None or not child.erased:
+                continue
+            erased = rec.Record.of("children", home_id, child.to_dict())
+            if conn.execute("SELECT reg44.erase_handed_over(%s, %s, %s, %s, %s)",
+                            (home_id, child.id, json.dumps(erasure, ensure_ascii=False), erased.text,
+                             erased.hash)).fetchone()[0]:
+                count += 1
+    return count
 
 
 def _send_checklists(conn, used: dict[tuple[str, int], dict]) -> None:
