@@ -3,8 +3,6 @@
 -- (3 × mean − their own); and a visitor may create homes, so two made-up homes did the same. For anyone
 -- but a manager a rate is now shown only when at least greatest(min_homes, 3) of the homes behind it
 -- are not assigned to the caller. The mean itself is still over every home of the setting type.
--- A count below zero (written through raw SQL) is left out: it made the pooled rate negative, and every
--- laptop that pulled it wrote settings the app then refused.
 CREATE OR REPLACE FUNCTION reg44.peer_rates(min_homes integer DEFAULT 3)
 RETURNS TABLE (setting_type text, measure text, homes integer, rate double precision)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, reg44 AS $$
@@ -26,8 +24,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, reg44 AS $$
         JOIN reg44.homes h ON h.id = s.home_id
         JOIN rate_items i ON i.checklist_id = s.checklist_id AND i.version = s.checklist_version
         WHERE s.date > current_date - 365 AND s.days > 0 AND s.residents > 0
-          AND CASE WHEN jsonb_typeof(s.answers -> i.measure) = 'number'
-                   THEN (s.answers ->> i.measure)::numeric >= 0 ELSE false END
+          AND jsonb_typeof(s.answers -> i.measure) = 'number'
         GROUP BY h.setting_type, s.home_id, i.measure
     ), caller AS (
         SELECT EXISTS (SELECT 1 FROM reg44.agency a WHERE pg_has_role(session_user, a.manager_role, 'MEMBER'))

@@ -3,7 +3,7 @@
 CREATE FUNCTION reg44.stamp_erasure() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.erased_by := session_user;  -- the visitor, also through reg44.erase_handed_over
+    NEW.erased_by := current_user;
     NEW.erased_at := now();
     RETURN NEW;
 END $$;

@@ -4,6 +4,15 @@
 -- the erased record of that child (so it cannot be used to change anything else). The child's words in
 -- the hub's visits are scrubbed by the next push of a laptop that can see the home (its pull erases the
 -- child there first, with the same code path as `reg44 erase-child`).
+-- An erasure names the visitor who made it (session_user), also when it comes through this function.
+CREATE OR REPLACE FUNCTION reg44.stamp_erasure() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, reg44 AS $$
+BEGIN
+    NEW.erased_by := session_user;
+    NEW.erased_at := now();
+    RETURN NEW;
+END $$;
+
 CREATE FUNCTION reg44.erase_handed_over(home text, child text, erasure jsonb, child_record jsonb, child_hash text)
 RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, reg44 AS $$
