@@ -792,3 +792,41 @@ def test_an_erasure_made_after_the_home_was_handed_over_still_reaches_the_hub_an
         conn.execute("SELECT reg44.erase_handed_over('oak-house', %s, '{}', %s, 'h')",
                      (other.id, json.dumps(other.to_dict())))
     assert hub.sql("SELECT code FROM reg44.children WHERE id = %s", (other.id,)) == [("CD",)]
+
+
+@needs_server
+def test_two_laptops_visiting_the_same_home_offline_conflict_only_where_a_visitor_decided_differently(hub, folders):
+    # Flags are worked out from the visits on each laptop: Ann's and Bob's offline visits each rewrote the
+    # home's flags, and Bob was asked to settle conflicts in flags nobody had touched. Only a resolution
+    # (the visitor's own word on a flag) can conflict; otherwise the first pushed version stands.
+    from datetime import timedelta
+
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", visits=0)
+    start = date.today() - timedelta(days=200)
+    days = [(start + timedelta(days=30 * i)).isoformat() for i in range(6)]
+    for i, day in enumerate(days[:4]):
+        workflow.finalise(ann, complete(ann, ann.start_visit("oak-house", day), restraints=2 * i, missing_episodes=i))
+    push(ann, hub, "ann")
+    hub.sql("INSERT INTO reg44.assignments (home_id, visitor) VALUES ('oak-house', %s)", (hub.roles["bob"],))
+    pull(bob, hub, "bob")
+    assert ann.flags("oak-house")  # the history raised some
+    workflow.finalise(ann, complete(ann, ann.start_visit("oak-house", days[4]), restraints=10, missing_episodes=5))
+    workflow.finalise(bob, complete(bob, bob.start_visit("oak-house", days[5]), restraints=0))
+    push(ann, hub, "ann")
+    pushed = push(bob, hub, "bob")
+    assert pushed.conflicts == [] and pushed.sent["visits"] == 1
+    pulled = pull(bob, hub, "bob")
+    assert pulled.conflicts == [] and pulled.received["visits"] == 1
+    assert push(bob, hub, "bob").sent == {}
+    assert [v["date"] for v in bob.visits("oak-house")] == days[:6]
+    hub_flags = {(r[0], r[1]): r[2] for r in hub.sql("SELECT key, raised_on, data FROM reg44.flags")}
+    assert {(f["key"], f["raised_on"]): f for f in bob.flags("oak-house")} == hub_flags
+
+    # Two different resolutions of one flag are a conflict, left for the visitor to settle.
+    pull(ann, hub, "ann")
+    key = bob.flags("oak-house")[0]["key"]
+    workflow.resolve_flag(ann, "oak-house", key, "Discussed with the manager.")
+    workflow.resolve_flag(bob, "oak-house", key, "Training booked.")
+    push(ann, hub, "ann")
+    assert [c["kind"] for c in push(bob, hub, "bob").conflicts] == ["flags"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from visitor.hub import records as rec
 from visitor.hub.config import connect, hub_target
 from visitor.hub.schema import require_schema
-from visitor.hub.state import SyncState, decide
+from visitor.hub.state import SyncState, decide, same_decision
 from visitor.model import Child, Home, ValidationError
 from visitor.store import Store
 
@@ -202,6 +202,8 @@ def _settle(state, result, key, kind, home_id, record, hub_data, hub_hash) -> bo
     """True when the hub's version should replace (or add) the local one; records agreement and conflicts."""
     local_hash = record.hash if record else None
     action = decide(state.local(key, local_hash), state.base.get(key), hub_hash)
+    if action == "conflict" and kind == "flags" and same_decision(record.data, hub_data):
+        action = "pull"  # worked out on both laptops, decided on neither: the first pushed stands
     if action == "same":
         state.agree(key, hub_hash, local_hash)
     elif action == "pull":

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from visitor.hub import records as rec
 from visitor.hub.config import HubError, connect, hub_target
 from visitor.hub.schema import require_schema
-from visitor.hub.state import SyncState, decide
+from visitor.hub.state import SyncState, decide, same_decision
 from visitor.store import Store
 
 
@@ -105,7 +105,11 @@ def _push_in_transaction(conn, store: Store, state: SyncState, result: PushResul
                 else:
                     changes[record.kind].append(record)
     for record in clashes:
-        state.conflicts[record.key] = _conflict(conn, record.kind, record)
+        clash = _conflict(conn, record.kind, record)
+        if record.kind == "flags" and same_decision(record.body, clash["hub"]):
+            result.behind += 1  # worked out on both laptops, decided on neither: the hub's is taken at pull
+            continue
+        state.conflicts[record.key] = clash
     result.erased += _apply_new_erasures(conn, changes["erasures"], children, hub)
     _send_checklists(conn, checklists)
     for kind in ("homes", "children", "visits", "flags", "erasures"):

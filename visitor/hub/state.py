@@ -132,6 +132,17 @@ def decide(local: str | None, base: str | None, hub: str | None) -> str:
     return "conflict"
 
 
+def same_decision(local: dict | None, hub: object) -> bool:
+    """True when two versions of a pattern flag differ only in what the trends engine worked out (its
+    evidence, visits, severity ...), not in the visitor's own resolution: that is no conflict to settle.
+
+    Each laptop works the flags out again from the visits it holds, so two laptops with visits the other
+    has not seen yet rewrite the same flags differently without anyone deciding anything."""
+    if not isinstance(local, dict) or not isinstance(hub, dict):
+        return False
+    return (local.get("resolved") or None) == (hub.get("resolved") or None)
+
+
 def describe(root: Path) -> str:
     """One line for the app: when this folder last pushed to the hub and how many conflicts wait.
 
