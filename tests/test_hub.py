@@ -107,7 +107,7 @@ def test_init_is_versioned_and_can_run_again(hub, data_dir):
     assert result.returncode == 0, result.stderr
     assert "already up to date" in result.stdout
     versions = [r[0] for r in hub.sql("SELECT version FROM reg44.schema_migrations ORDER BY 1")]
-    assert versions == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    assert versions == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
 
 
 @needs_server
@@ -830,3 +830,28 @@ def test_two_laptops_visiting_the_same_home_offline_conflict_only_where_a_visito
     workflow.resolve_flag(bob, "oak-house", key, "Training booked.")
     push(ann, hub, "ann")
     assert [c["kind"] for c in push(bob, hub, "bob").conflicts] == ["flags"]
+
+
+@needs_server
+def test_the_same_hub_reached_by_another_address_keeps_what_the_laptop_and_hub_agreed(hub, folders):
+    # The administrator moves the hub behind a new name, or the visitor writes the address another way:
+    # it is the same hub, so what was agreed stands and a change made here is simply pushed.
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    ann = folders("ann")
+    build_home(ann, "oak-house", visits=1)
+    push(ann, hub, "ann")
+    visit_id = ann.visits("oak-house")[0]["id"]
+    workflow.add_addendum(ann, visit_id, "Typo", "The drill was on Tuesday.")
+    from visitor.hub.push import push as do_push
+
+    other = make_conninfo(**{**conninfo_to_dict(hub.target("ann")), "application_name": "laptop"})
+    assert other != hub.target("ann")
+    done = do_push(ann, other)
+    assert done.conflicts == [] and done.sent == {"visits": 1}
+
+    # A different hub at the old address (the database made afresh) starts from nothing agreed.
+    hub.sql("UPDATE reg44.agency SET hub_id = gen_random_uuid()")
+    hub.sql("UPDATE reg44.visits SET data = data || '{\"addenda\": []}', hash = 'other'")
+    again = do_push(ann, other)
+    assert [c["key"] for c in again.conflicts] == [f"visits/{visit_id}"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from visitor.hub import records as rec
 from visitor.hub.config import connect, hub_target
-from visitor.hub.schema import require_schema
+from visitor.hub.schema import hub_id, require_schema
 from visitor.hub.state import SyncState, decide, same_decision
 from visitor.model import Child, Home, ValidationError
 from visitor.store import Store
@@ -73,7 +73,8 @@ def pull(store: Store, target: str | None = None, *, min_peer_homes: int = PEER_
     with connect(target) as conn:
         require_schema(conn)
         hub = fetch(conn, min_peer_homes)
-    state = SyncState.load(store.root, target)
+        identity = hub_id(conn)
+    state = SyncState.load(store.root, target, identity)
     result = PullResult()
     # No backup snapshot before a commit that erases a child: it would keep what is being erased.
     local_homes = {h.id for h in store.homes()}

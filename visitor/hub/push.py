@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from visitor.hub import records as rec
 from visitor.hub.config import HubError, connect, hub_target
-from visitor.hub.schema import require_schema
+from visitor.hub.schema import hub_id, require_schema
 from visitor.hub.state import SyncState, decide, same_decision
 from visitor.store import Store
 
@@ -34,10 +34,10 @@ class PushResult:
 
 def push(store: Store, target: str | None = None) -> PushResult:
     target = target or hub_target(store.settings())
-    state = SyncState.load(store.root, target)
     result = PushResult()
     with connect(target) as conn:
         require_schema(conn)
+        state = SyncState.load(store.root, target, hub_id(conn))
         with conn.transaction():
             prints = _push_in_transaction(conn, store, state, result)
     state.last_push = SyncState.now()

@@ -69,6 +69,12 @@ def require_schema(conn) -> None:
                        "ask the hub's administrator to run `reg44 hub init`.")
 
 
+def hub_id(conn) -> str:
+    """The hub's own identity (reg44.agency.hub_id), or "" before ``hub init``."""
+    row = conn.execute("SELECT hub_id::text FROM reg44.agency").fetchone()
+    return row[0] if row else ""
+
+
 def check_role_name(name: str) -> str:
     if not ROLE_RE.match(name or ""):
         raise HubError(f"The role name {name!r} must be lower-case letters, digits and underscores.")
