@@ -855,3 +855,20 @@ def test_the_same_hub_reached_by_another_address_keeps_what_the_laptop_and_hub_a
     hub.sql("UPDATE reg44.visits SET data = data || '{\"addenda\": []}', hash = 'other'")
     again = do_push(ann, other)
     assert [c["key"] for c in again.conflicts] == [f"visits/{visit_id}"]
+
+
+@needs_server
+def test_a_manager_assigns_a_home_the_hub_has_though_their_own_folder_does_not(hub, folders, tmp_path):
+    # `hub assign HOME` names a home on the hub: the manager (or the administrator, on the server) need
+    # not hold it in a data folder. The home was looked up in the local folder and refused.
+    ann = folders("ann")
+    build_home(ann, "oak-house", visits=1)
+    push(ann, hub, "ann")
+    result = run_cli("hub", "--hub", hub.target("boss"), "assign", "oak-house", hub.roles["bob"],
+                     data=tmp_path / "boss")
+    assert result.returncode == 0, result.stderr
+    assert hub.sql("SELECT visitor::text FROM reg44.assignments ORDER BY 1") == [(hub.roles["ann"],),
+                                                                                 (hub.roles["bob"],)]
+    missing = run_cli("hub", "--hub", hub.target("boss"), "assign", "no-such-home", hub.roles["bob"],
+                      data=tmp_path / "boss")
+    assert missing.returncode == 2 and "The hub has no home 'no-such-home'" in missing.stderr
