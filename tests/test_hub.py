@@ -872,3 +872,36 @@ def test_a_manager_assigns_a_home_the_hub_has_though_their_own_folder_does_not(h
     missing = run_cli("hub", "--hub", hub.target("boss"), "assign", "no-such-home", hub.roles["bob"],
                       data=tmp_path / "boss")
     assert missing.returncode == 2 and "The hub has no home 'no-such-home'" in missing.stderr
+
+
+@needs_server
+def test_a_flag_dropped_on_one_laptop_is_dropped_on_the_hub_and_the_others_not_brought_back(hub, folders):
+    # The trends engine drops a flag that should never have been raised (a provider's response entered
+    # late); the hub kept it and every pull brought it back, to this laptop and to the others.
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", visits=1)
+    day = ann.visits("oak-house")[0]["date"]
+    flags = [{"key": key, "rule": key, "title": key, "evidence": "", "raised_on": day, "resolved": None}
+             for key in ("consideration:late", "staffing")]
+    ann.save_flags("oak-house", flags)
+    push(ann, hub, "ann")
+    hub.sql("INSERT INTO reg44.assignments (home_id, visitor) VALUES ('oak-house', %s)", (hub.roles["bob"],))
+    pull(bob, hub, "bob")
+    assert len(bob.flags("oak-house")) == 2
+
+    ann.save_flags("oak-house", flags[1:])
+    push(ann, hub, "ann")
+    assert hub.sql("SELECT key FROM reg44.flags") == [("staffing",)]
+    pull(ann, hub, "ann")
+    assert [f["key"] for f in ann.flags("oak-house")] == ["staffing"]
+    assert pull(bob, hub, "bob").conflicts == []
+    assert [f["key"] for f in bob.flags("oak-house")] == ["staffing"]
+    assert push(bob, hub, "bob").sent == {} and hub.sql("SELECT count(*) FROM reg44.flags") == [(1,)]
+    # A resolved flag - a visitor's decision - is never dropped by a sync (a folder restored from an
+    # older snapshot lacks it): the hub keeps it and the pull brings it back.
+    workflow.resolve_flag(ann, "oak-house", "staffing", "Two new staff in post.")
+    push(ann, hub, "ann")
+    ann.save_flags("oak-house", [])
+    assert push(ann, hub, "ann").dropped == 0
+    pull(ann, hub, "ann")
+    assert [f["resolved"]["reason"] for f in ann.flags("oak-house")] == ["Two new staff in post."]

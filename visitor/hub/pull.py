@@ -165,7 +165,8 @@ def _apply(store: Store, hub: dict, state: SyncState, result: PullResult) -> Non
             result.count("visits")
     for home_id, visits in new_visits.items():
         store.import_visits(home_id, visits)
-    _pull_flags(store, hub["flags"], local, state, result, known_homes, touched)
+    visible = {home_id for home_id, *_ in hub["homes"]} & known_homes
+    _pull_flags(store, hub["flags"], local, state, result, visible, touched)
     for home_id in sorted(touched & {h.id for h in store.homes()}):
         store.save_summary(home_id, workflow.summarise(store, home_id))
     rates = peer_rates(hub["peers"])
@@ -177,15 +178,28 @@ def _apply(store: Store, hub: dict, state: SyncState, result: PullResult) -> Non
     result.conflicts = [state.conflicts[k] for k in sorted(state.conflicts)]
 
 
-def _pull_flags(store, rows, local, state, result, known_homes, touched) -> None:
-    by_home: dict[str, list[tuple]] = {}
+def _pull_flags(store, rows, local, state, result, visible, touched) -> None:
+    """Take the hub's new and changed flags of the homes the hub shows, and drop those the hub dropped."""
+    by_home: dict[str, list[tuple]] = {home_id: [] for home_id in visible}
     for home_id, _, data, hub_hash in rows:
-        by_home.setdefault(home_id, []).append((data, hub_hash))
+        if home_id in by_home:
+            by_home[home_id].append((data, hub_hash))
+    on_hub = {rec.record_key("flags", home_id, data) for home_id, _, data, _ in rows if isinstance(data, dict)
+              and isinstance(data.get("key"), str) and isinstance(data.get("raised_on"), str)}
     for home_id, hub_flags in by_home.items():
-        if home_id not in known_homes:
-            continue
         merged = {(f["key"], f["raised_on"]): f for f in store.flags(home_id)}
         changed = False
+        for flag_key, flag in list(merged.items()):
+            key = rec.record_key("flags", home_id, flag)
+            record = local["flags"].get(key)
+            # Dropped on the hub (by another laptop), open, and unchanged here since this laptop agreed on it.
+            if key not in on_hub and not flag.get("resolved") and record is not None \
+                    and state.base.get(key) is not None \
+                    and state.local(key, record.hash) == state.base[key]:
+                del merged[flag_key]
+                state.base.pop(key, None)
+                state.held.pop(key, None)
+                changed = True
         for data, hub_hash in hub_flags:
             if not _guard(result, f"flag of {home_id}", _check_flag, data):
                 continue

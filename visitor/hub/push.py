@@ -26,10 +26,12 @@ class PushResult:
     conflicts: list[dict] = field(default_factory=list)
     skipped_homes: list[str] = field(default_factory=list)
     erased: int = 0
+    dropped: int = 0
 
     def to_dict(self) -> dict:
         return {"sent": self.sent, "unchanged": self.unchanged, "newer_on_hub": self.behind,
-                "conflicts": self.conflicts, "skipped_homes": self.skipped_homes, "erasures_applied": self.erased}
+                "conflicts": self.conflicts, "skipped_homes": self.skipped_homes, "erasures_applied": self.erased,
+                "flags_dropped": self.dropped}
 
 
 def push(store: Store, target: str | None = None) -> PushResult:
@@ -71,6 +73,7 @@ def _push_in_transaction(conn, store: Store, state: SyncState, result: PushResul
     fuller = _hub_data(conn, mine, state.held)  # the hub's versions this folder holds only in part
     carried: dict[str, str] = {}
     recipients: dict[str, str] = {}  # visit id: who must receive its report, as worked out here now
+    local_flags: set[str] = set()
     _stage(conn, "visits")
     with conn.cursor().copy(_copy_sql("visits")) as copy:
         for home in homes:
@@ -80,6 +83,8 @@ def _push_in_transaction(conn, store: Store, state: SyncState, result: PushResul
             for record in records:
                 if record.kind == "children":
                     children[record.key] = record
+                elif record.kind == "flags":
+                    local_flags.add(record.key)
                 action = _action(record, state, hub)
                 if action == "push" and record.key in fuller:
                     local_hash, record = record.hash, _carry_over(record, fuller[record.key])
@@ -104,6 +109,7 @@ def _push_in_transaction(conn, store: Store, state: SyncState, result: PushResul
                     changes["visits"].append(record)
                 else:
                     changes[record.kind].append(record)
+    result.dropped = _drop_flags(conn, mine, hub["flags"], local_flags, state)
     for record in clashes:
         clash = _conflict(conn, record.kind, record)
         if record.kind == "flags" and same_decision(record.body, clash["hub"]):
@@ -126,7 +132,7 @@ def _push_in_transaction(conn, store: Store, state: SyncState, result: PushResul
             result.sent[kind] = len(changes[kind])
     _refresh_recipients(conn, recipients)
     result.conflicts = [state.conflicts[k] for k in sorted(state.conflicts)]
-    if result.sent or result.conflicts:  # a push that changes nothing leaves no trace either
+    if result.sent or result.conflicts or result.dropped:  # a push that changes nothing leaves no trace
         conn.execute("INSERT INTO reg44.pushes (counts) VALUES (%s)",
                      (json.dumps({**result.sent, "conflicts": len(result.conflicts)}),))
     return prints
@@ -137,6 +143,23 @@ def _action(record: rec.Record, state: SyncState, hub: dict) -> str:
         return "same" if record.key in hub["erasures"] else "push"
     return decide(state.local(record.key, record.hash), state.base.get(record.key),
                   hub[record.kind].get(record.key))
+
+
+def _drop_flags(conn, home_ids: list[str], hub_flags: dict[str, str], local: set[str], state: SyncState) -> int:
+    """Delete from the hub the flags this laptop dropped (the trends engine drops an open one that should
+    never have been raised): gone here, and on the hub as last agreed. One the hub changed since stays
+    (pull brings it back), and so does a resolved one: a visitor's decision is never dropped by a sync."""
+    gone = [key for key, hub_hash in hub_flags.items() if key not in local and state.base.get(key) == hub_hash]
+    if not gone:
+        return 0
+    key_sql = HUB_KEYS["flags"][0]
+    deleted = [row[0] for row in conn.execute(
+        f"DELETE FROM reg44.flags WHERE home_id = ANY(%s) AND {key_sql} = ANY(%s) AND NOT resolved "
+        f"RETURNING {key_sql}", (home_ids, gone))]
+    for key in deleted:
+        state.base.pop(key, None)
+        state.held.pop(key, None)
+    return len(deleted)
 
 
 def _carry_over(record: rec.Record, fuller: dict) -> rec.Record:

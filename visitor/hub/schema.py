@@ -18,7 +18,7 @@ from visitor.hub.config import HubError
 ROLE_RE = re.compile(r"^[a-z_][a-z0-9_]{0,50}$")
 VISITOR_TABLES = {
     "homes": "SELECT, INSERT, UPDATE", "children": "SELECT, INSERT, UPDATE", "visits": "SELECT, INSERT, UPDATE",
-    "flags": "SELECT, INSERT, UPDATE", "erasures": "SELECT, INSERT", "checklists": "SELECT, INSERT",
+    "flags": "SELECT, INSERT, UPDATE, DELETE", "erasures": "SELECT, INSERT", "checklists": "SELECT, INSERT",
     "assignments": "SELECT", "agency": "SELECT", "pushes": "SELECT, INSERT", "schema_migrations": "SELECT",
 }
 MANAGER_EXTRA = {"assignments": "INSERT, UPDATE, DELETE", "homes": "DELETE"}
