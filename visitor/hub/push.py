@@ -258,7 +258,7 @@ def _erase_handed_over(conn, store: Store, home_ids: list[str]) -> int:
         erasures = store.erasures(home_id)
         children = {c.id: c for c in store.children(home_id)} if erasures else {}
         for erasure in erasures:
-            child = children.get(erasure.get("child_id"))
+            child = children.get(str(erasure.get("child_id")))
             if child is None or not child.erased:
                 continue
             erased = rec.Record.of("children", home_id, child.to_dict())
