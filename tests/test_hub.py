@@ -905,3 +905,33 @@ def test_a_flag_dropped_on_one_laptop_is_dropped_on_the_hub_and_the_others_not_b
     assert push(ann, hub, "ann").dropped == 0
     pull(ann, hub, "ann")
     assert [f["resolved"]["reason"] for f in ann.flags("oak-house")] == ["Two new staff in post."]
+
+
+@needs_server
+def test_a_home_another_laptop_pushes_first_during_this_push_is_named_and_nothing_half_done(hub, folders,
+                                                                                            monkeypatch):
+    from visitor.hub import push as push_module
+
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", visits=1)
+    build_home(ann, "elm-house", visits=1)
+    build_home(bob, "elm-house", visits=1)  # Bob's own Elm House (the same id), pushed while Ann's push runs
+    from visitor import checklist as checklists
+
+    used = checklists.load_shipped()  # on the hub already: Bob's push must not wait for Ann's to end
+    hub.sql("INSERT INTO reg44.checklists (id, version, raw) VALUES (%s, %s, %s)",
+            (used.id, used.version, json.dumps(used.raw)))
+    real = push_module._apply_stage
+
+    def bob_pushes_first(conn, kind, records, hub_hashes):
+        if kind == "homes" and conn.info.user == hub.roles["ann"]:
+            push(bob, hub, "bob")
+        real(conn, kind, records, hub_hashes)
+
+    monkeypatch.setattr(push_module, "_apply_stage", bob_pushes_first)
+    with pytest.raises(HubError, match="elm-house .*push again"):
+        push(ann, hub, "ann")
+    monkeypatch.undo()
+    assert hub.sql("SELECT id FROM reg44.homes") == [("elm-house",)]
+    done = push(ann, hub, "ann")
+    assert done.skipped_homes == ["elm-house"] and done.sent["homes"] == 1

@@ -314,6 +314,19 @@ def _apply_stage(conn, kind: str, records: list[rec.Record], hub_hashes: dict[st
         if updated != len(records) - new:
             raise HubError(f"The hub refused some {kind} (expected to update {len(records) - new}, "
                            f"updated {updated}); nothing was pushed.")
-    if new:
+    if new and kind == "homes":
+        import psycopg
+
+        try:
+            with conn.transaction():  # a savepoint: the transaction can still name the homes
+                conn.execute(f"INSERT INTO reg44.homes ({col_list}) SELECT {col_list} FROM stage_homes s "
+                             f"WHERE NOT EXISTS (SELECT 1 FROM reg44.homes t WHERE {match})")
+        except psycopg.errors.UniqueViolation:
+            # A home another laptop pushed first while this push ran (hidden_homes did not know it yet).
+            ids = sorted(r.home_id for r in records if r.key not in hub_hashes)
+            taken = [row[0] for row in conn.execute("SELECT reg44.hidden_homes(%s)", (ids,))] or ids
+            raise HubError(f"{', '.join(taken)} reached the hub from another laptop while this push ran; nothing "
+                           "was pushed: push again.") from None
+    elif new:
         conn.execute(f"INSERT INTO reg44.{kind} ({col_list}) SELECT {col_list} FROM stage_{kind} s "
                      f"WHERE NOT EXISTS (SELECT 1 FROM reg44.{kind} t WHERE {match})")
