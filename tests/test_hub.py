@@ -107,7 +107,7 @@ def test_init_is_versioned_and_can_run_again(hub, data_dir):
     assert result.returncode == 0, result.stderr
     assert "already up to date" in result.stdout
     versions = [r[0] for r in hub.sql("SELECT version FROM reg44.schema_migrations ORDER BY 1")]
-    assert versions == [1, 2, 3, 4, 5]
+    assert versions == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
 
 
 @needs_server
@@ -665,3 +665,273 @@ def test_a_checklist_version_planted_on_the_hub_never_stands_for_the_real_one(hu
     assert [p.split(":")[0] for p in result.problems] == [f"checklist {real.id} v{real.version}"]
     assert len(boss.visits("oak-house")) == 1
     assert boss.checklist_for(boss.visits("oak-house")[0]).raw == real.raw
+
+
+@needs_server
+def test_hub_homes_counts_a_copy_sent_before_an_addendum_as_due_again_like_the_laptop(hub, folders):
+    from visitor import distribution
+    from visitor.hub import views
+
+    ann = folders("ann")
+    build_home(ann, "oak-house", visits=1)
+    [visit] = ann.visits("oak-house")
+    needed = distribution.required(ann.home("oak-house"), ann.children("oak-house"), visit["date"])
+    for recipient in needed:
+        workflow.record_distribution(ann, visit["id"], recipient["recipient"], recipient["audience"])
+
+    def hub_report() -> str:
+        push(ann, hub, "ann")
+        with hub.connect("boss") as conn:
+            return views.homes(conn)[0]["report"]
+
+    def laptop_report() -> str:
+        return distribution.status(ann.visit(visit["id"]), needed).fraction + " sent"
+
+    assert hub_report() == laptop_report() == f"{len(needed)}/{len(needed)} sent"
+    workflow.add_addendum(ann, visit["id"], "Correction", "The drill was on Tuesday.", affects=["ofsted"])
+    assert hub_report() == laptop_report() == f"{len(needed) - 1}/{len(needed)} sent"
+    workflow.add_addendum(ann, visit["id"], "Correction", "And the date of the review.")  # every copy
+    assert hub_report() == laptop_report() == f"0/{len(needed)} sent"
+    workflow.record_distribution(ann, visit["id"], "Ofsted (HMCI)", "ofsted")
+    assert hub_report() == laptop_report() == f"1/{len(needed)} sent"
+    # One visitor's visit whose lists are not lists (raw SQL) never stops the agency's view.
+    with hub.connect("ann") as conn:
+        conn.execute("UPDATE reg44.visits SET recipients_due = '{}', "
+                     "data = data || '{\"distribution\": {}, \"addenda\": \"x\"}'")
+    with hub.connect("boss") as conn:
+        assert views.homes(conn)[0]["report"] == "0/0 sent"
+
+
+@needs_server
+def test_a_visitors_negative_counts_never_give_laptops_peer_rates_the_app_refuses(hub, folders):
+    # A count below zero (raw SQL on one's own visits) made the pooled rate negative; every laptop that
+    # pulled it wrote settings that the app then refused, so no visit could be finalised there.
+    ann, bob, boss = folders("ann"), folders("bob"), folders("boss")
+    build_home(ann, "oak-house", visits=3, restraints=2)
+    build_home(bob, "ash-house", visits=3, restraints=2)
+    push(ann, hub, "ann")
+    push(bob, hub, "bob")
+    with hub.connect("bob") as conn:
+        conn.execute("UPDATE reg44.visits SET data = jsonb_set(data, '{answers,restraints}', '-1000')")
+    result = pull(boss, hub, "boss", min_peer_homes=1)
+    assert result.problems == []
+    workflow.check_settings(boss)
+    rates = boss.settings()["peer_rates"]["children's home"]
+    assert rates["homes"] == 2 and rates["rates"]["restraints"] == pytest.approx(1.0)  # Ann's home alone
+
+
+@needs_server
+def test_a_visitor_cannot_pass_as_a_manager_by_planting_functions_where_the_schema_is_writable(hub, folders):
+    # PostgreSQL 14 and older (and databases upgraded from them) let everyone create objects in the
+    # public schema. A visitor who put public first on their search_path and planted a pg_has_role of
+    # their own was a manager to reg44.is_manager(), and saw every home and child of the agency.
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", visits=1)
+    build_home(bob, "ash-house", visits=1)
+    push(ann, hub, "ann")
+    push(bob, hub, "bob")
+    hub.sql("GRANT CREATE ON SCHEMA public TO PUBLIC")
+    with hub.connect("bob") as conn:
+        conn.execute("CREATE FUNCTION public.pg_has_role(name, name, text) RETURNS boolean "
+                     "LANGUAGE sql AS 'SELECT true'")
+        conn.execute("CREATE FUNCTION public.now() RETURNS timestamptz LANGUAGE sql "
+                     "AS $$SELECT '2001-01-01'::timestamptz$$")
+        conn.execute("SET search_path = public, pg_catalog")
+        assert conn.execute("SELECT reg44.is_manager()").fetchone() == (False,)
+        assert [r[0] for r in conn.execute("SELECT id FROM reg44.homes")] == ["ash-house"]
+        assert {r[0] for r in conn.execute("SELECT home_id FROM reg44.children")} == {"ash-house"}
+        conn.execute("UPDATE reg44.homes SET name = 'Ash House' WHERE id = 'ash-house'")
+    assert hub.sql("SELECT updated_at > now() - interval '1 hour' FROM reg44.homes WHERE id = 'ash-house'") == \
+        [(True,)]
+
+
+@needs_server
+def test_a_hub_change_this_laptop_refuses_waits_for_the_next_pull_not_a_false_conflict(hub, folders):
+    # Bob's laptop refuses the hub's new version of a visit (here malformed; a laptop whose clock runs
+    # behind refuses another's record dated "in the future" the same way). Bob changed nothing: his
+    # push must not call it a conflict, only say the hub has something newer.
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", visits=1)
+    push(ann, hub, "ann")
+    hub.sql("INSERT INTO reg44.assignments (home_id, visitor) VALUES ('oak-house', %s)", (hub.roles["bob"],))
+    pull(bob, hub, "bob")
+    hub.sql("UPDATE reg44.visits SET data = jsonb_set(data, '{notes}', '[1, 2]'), hash = 'newer'")
+    assert len(pull(bob, hub, "bob").problems) == 1
+    again = push(bob, hub, "bob")
+    assert again.conflicts == [] and again.behind == 1 and again.sent == {}
+    assert len(pull(bob, hub, "bob").problems) == 1
+
+
+@needs_server
+def test_an_erasure_made_after_the_home_was_handed_over_still_reaches_the_hub_and_its_new_visitor(hub, folders):
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", visits=2)
+    push(ann, hub, "ann")
+    hub.sql("UPDATE reg44.assignments SET visitor = %s", (hub.roles["bob"],))  # handed over to Bob
+    pull(bob, hub, "bob")
+    child = next(c for c in ann.children("oak-house") if c.code == "AB")
+    ann.erase_child("oak-house", child.id, "The child asked for their details to be erased")
+
+    done = push(ann, hub, "ann")
+    assert done.skipped_homes == ["oak-house"] and done.erased == 1
+    assert hub.sql("SELECT code, erased FROM reg44.children WHERE id = %s", (child.id,)) == [("[erased]", True)]
+    assert hub.sql("SELECT child_id, erased_by::text FROM reg44.erasures") == [(child.id, hub.roles["ann"])]
+    assert push(ann, hub, "ann").erased == 0  # sent once
+
+    assert pull(bob, hub, "bob").erased == 1
+    assert bob.child("oak-house", child.id).code == "[erased]"
+    push(bob, hub, "bob")
+    for (data,) in hub.sql("SELECT data FROM reg44.visits"):
+        assert data["child_answers"][child.id]["views"] == "[erased]"
+
+    # The function is no way to erase children of homes one never had: it takes only an erased record.
+    import psycopg
+
+    other = next(c for c in bob.children("oak-house") if c.code == "CD")
+    with hub.connect("ann") as conn, pytest.raises(psycopg.errors.RaiseException):
+        conn.execute("SELECT reg44.erase_handed_over('oak-house', %s, '{}', %s, 'h')",
+                     (other.id, json.dumps(other.to_dict())))
+    assert hub.sql("SELECT code FROM reg44.children WHERE id = %s", (other.id,)) == [("CD",)]
+
+
+@needs_server
+def test_two_laptops_visiting_the_same_home_offline_conflict_only_where_a_visitor_decided_differently(hub, folders):
+    # Flags are worked out from the visits on each laptop: Ann's and Bob's offline visits each rewrote the
+    # home's flags, and Bob was asked to settle conflicts in flags nobody had touched. Only a resolution
+    # (the visitor's own word on a flag) can conflict; otherwise the first pushed version stands.
+    from datetime import timedelta
+
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", visits=0)
+    start = date.today() - timedelta(days=200)
+    days = [(start + timedelta(days=30 * i)).isoformat() for i in range(6)]
+    for i, day in enumerate(days[:4]):
+        workflow.finalise(ann, complete(ann, ann.start_visit("oak-house", day), restraints=2 * i, missing_episodes=i))
+    push(ann, hub, "ann")
+    hub.sql("INSERT INTO reg44.assignments (home_id, visitor) VALUES ('oak-house', %s)", (hub.roles["bob"],))
+    pull(bob, hub, "bob")
+    assert ann.flags("oak-house")  # the history raised some
+    workflow.finalise(ann, complete(ann, ann.start_visit("oak-house", days[4]), restraints=10, missing_episodes=5))
+    workflow.finalise(bob, complete(bob, bob.start_visit("oak-house", days[5]), restraints=0))
+    push(ann, hub, "ann")
+    pushed = push(bob, hub, "bob")
+    assert pushed.conflicts == [] and pushed.sent["visits"] == 1
+    pulled = pull(bob, hub, "bob")
+    assert pulled.conflicts == [] and pulled.received["visits"] == 1
+    assert push(bob, hub, "bob").sent == {}
+    assert [v["date"] for v in bob.visits("oak-house")] == days[:6]
+    hub_flags = {(r[0], r[1]): r[2] for r in hub.sql("SELECT key, raised_on, data FROM reg44.flags")}
+    assert {(f["key"], f["raised_on"]): f for f in bob.flags("oak-house")} == hub_flags
+
+    # Two different resolutions of one flag are a conflict, left for the visitor to settle.
+    pull(ann, hub, "ann")
+    key = bob.flags("oak-house")[0]["key"]
+    workflow.resolve_flag(ann, "oak-house", key, "Discussed with the manager.")
+    workflow.resolve_flag(bob, "oak-house", key, "Training booked.")
+    push(ann, hub, "ann")
+    assert [c["kind"] for c in push(bob, hub, "bob").conflicts] == ["flags"]
+
+
+@needs_server
+def test_the_same_hub_reached_by_another_address_keeps_what_the_laptop_and_hub_agreed(hub, folders):
+    # The administrator moves the hub behind a new name, or the visitor writes the address another way:
+    # it is the same hub, so what was agreed stands and a change made here is simply pushed.
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    ann = folders("ann")
+    build_home(ann, "oak-house", visits=1)
+    push(ann, hub, "ann")
+    visit_id = ann.visits("oak-house")[0]["id"]
+    workflow.add_addendum(ann, visit_id, "Typo", "The drill was on Tuesday.")
+    from visitor.hub.push import push as do_push
+
+    other = make_conninfo(**{**conninfo_to_dict(hub.target("ann")), "application_name": "laptop"})
+    assert other != hub.target("ann")
+    done = do_push(ann, other)
+    assert done.conflicts == [] and done.sent == {"visits": 1}
+
+    # A different hub at the old address (the database made afresh) starts from nothing agreed.
+    hub.sql("UPDATE reg44.agency SET hub_id = gen_random_uuid()")
+    hub.sql("UPDATE reg44.visits SET data = data || '{\"addenda\": []}', hash = 'other'")
+    again = do_push(ann, other)
+    assert [c["key"] for c in again.conflicts] == [f"visits/{visit_id}"]
+
+
+@needs_server
+def test_a_manager_assigns_a_home_the_hub_has_though_their_own_folder_does_not(hub, folders, tmp_path):
+    # `hub assign HOME` names a home on the hub: the manager (or the administrator, on the server) need
+    # not hold it in a data folder. The home was looked up in the local folder and refused.
+    ann = folders("ann")
+    build_home(ann, "oak-house", visits=1)
+    push(ann, hub, "ann")
+    result = run_cli("hub", "--hub", hub.target("boss"), "assign", "oak-house", hub.roles["bob"],
+                     data=tmp_path / "boss")
+    assert result.returncode == 0, result.stderr
+    assert hub.sql("SELECT visitor::text FROM reg44.assignments ORDER BY 1") == [(hub.roles["ann"],),
+                                                                                 (hub.roles["bob"],)]
+    missing = run_cli("hub", "--hub", hub.target("boss"), "assign", "no-such-home", hub.roles["bob"],
+                      data=tmp_path / "boss")
+    assert missing.returncode == 2 and "The hub has no home 'no-such-home'" in missing.stderr
+
+
+@needs_server
+def test_a_flag_dropped_on_one_laptop_is_dropped_on_the_hub_and_the_others_not_brought_back(hub, folders):
+    # The trends engine drops a flag that should never have been raised (a provider's response entered
+    # late); the hub kept it and every pull brought it back, to this laptop and to the others.
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", visits=1)
+    day = ann.visits("oak-house")[0]["date"]
+    flags = [{"key": key, "rule": key, "title": key, "evidence": "", "raised_on": day, "resolved": None}
+             for key in ("consideration:late", "staffing")]
+    ann.save_flags("oak-house", flags)
+    push(ann, hub, "ann")
+    hub.sql("INSERT INTO reg44.assignments (home_id, visitor) VALUES ('oak-house', %s)", (hub.roles["bob"],))
+    pull(bob, hub, "bob")
+    assert len(bob.flags("oak-house")) == 2
+
+    ann.save_flags("oak-house", flags[1:])
+    push(ann, hub, "ann")
+    assert hub.sql("SELECT key FROM reg44.flags") == [("staffing",)]
+    pull(ann, hub, "ann")
+    assert [f["key"] for f in ann.flags("oak-house")] == ["staffing"]
+    assert pull(bob, hub, "bob").conflicts == []
+    assert [f["key"] for f in bob.flags("oak-house")] == ["staffing"]
+    assert push(bob, hub, "bob").sent == {} and hub.sql("SELECT count(*) FROM reg44.flags") == [(1,)]
+    # A resolved flag - a visitor's decision - is never dropped by a sync (a folder restored from an
+    # older snapshot lacks it): the hub keeps it and the pull brings it back.
+    workflow.resolve_flag(ann, "oak-house", "staffing", "Two new staff in post.")
+    push(ann, hub, "ann")
+    ann.save_flags("oak-house", [])
+    assert push(ann, hub, "ann").dropped == 0
+    pull(ann, hub, "ann")
+    assert [f["resolved"]["reason"] for f in ann.flags("oak-house")] == ["Two new staff in post."]
+
+
+@needs_server
+def test_a_home_another_laptop_pushes_first_during_this_push_is_named_and_nothing_half_done(hub, folders,
+                                                                                            monkeypatch):
+    from visitor.hub import push as push_module
+
+    ann, bob = folders("ann"), folders("bob")
+    build_home(ann, "oak-house", visits=1)
+    build_home(ann, "elm-house", visits=1)
+    build_home(bob, "elm-house", visits=1)  # Bob's own Elm House (the same id), pushed while Ann's push runs
+    from visitor import checklist as checklists
+
+    used = checklists.load_shipped()  # on the hub already: Bob's push must not wait for Ann's to end
+    hub.sql("INSERT INTO reg44.checklists (id, version, raw) VALUES (%s, %s, %s)",
+            (used.id, used.version, json.dumps(used.raw)))
+    real = push_module._apply_stage
+
+    def bob_pushes_first(conn, kind, records, hub_hashes):
+        if kind == "homes" and conn.info.user == hub.roles["ann"]:
+            push(bob, hub, "bob")
+        real(conn, kind, records, hub_hashes)
+
+    monkeypatch.setattr(push_module, "_apply_stage", bob_pushes_first)
+    with pytest.raises(HubError, match="elm-house .*push again"):
+        push(ann, hub, "ann")
+    monkeypatch.undo()
+    assert hub.sql("SELECT id FROM reg44.homes") == [("elm-house",)]
+    done = push(ann, hub, "ann")
+    assert done.skipped_homes == ["elm-house"] and done.sent["homes"] == 1

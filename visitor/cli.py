@@ -243,8 +243,8 @@ def _resolve_names(store, args) -> None:
     """Let a person type a home by name or prefix, a child by code, a visit as HOME@DATE with either."""
     from visitor import lookup
 
-    if args.command == "home" and args.action == "add":
-        return
+    if args.command == "home" and args.action == "add" or args.command == "hub":
+        return  # a new home's id; or a home on the agency hub, which this folder need not hold
     if getattr(args, "home", None) is not None:
         args.home = lookup.home(store, args.home).id
         if getattr(args, "child", None) is not None and args.command in ("child", "erase-child"):

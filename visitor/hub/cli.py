@@ -116,6 +116,8 @@ def _push(store, args, target) -> int:
     else:
         sent = ", ".join(f"{n} {kind}" for kind, n in result.sent.items()) or "nothing new"
         print(f"Pushed {sent}; {result.unchanged} record(s) unchanged.")
+        if result.dropped:
+            print(f"Dropped {result.dropped} flag(s) on the hub that were dropped here.")
         if result.behind:
             print(f"{result.behind} record(s) are newer on the hub: run `reg44 hub pull`.")
         for home in result.skipped_homes:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from visitor.hub import records as rec
 from visitor.hub.config import connect, hub_target
-from visitor.hub.schema import require_schema
-from visitor.hub.state import SyncState, decide
+from visitor.hub.schema import hub_id, require_schema
+from visitor.hub.state import SyncState, decide, same_decision
 from visitor.model import Child, Home, ValidationError
 from visitor.store import Store
 
@@ -29,6 +29,7 @@ class PullResult:
     peer_setting_types: int = 0
     problems: list[str] = field(default_factory=list)
     taken: set[str] = field(default_factory=set)  # the records written from the hub's version
+    before: dict[str, tuple] = field(default_factory=dict)  # their base and held hashes before this pull
 
     def count(self, kind: str, n: int = 1) -> None:
         self.received[kind] = self.received.get(kind, 0) + n
@@ -72,7 +73,8 @@ def pull(store: Store, target: str | None = None, *, min_peer_homes: int = PEER_
     with connect(target) as conn:
         require_schema(conn)
         hub = fetch(conn, min_peer_homes)
-    state = SyncState.load(store.root, target)
+        identity = hub_id(conn)
+    state = SyncState.load(store.root, target, identity)
     result = PullResult()
     # No backup snapshot before a commit that erases a child: it would keep what is being erased.
     local_homes = {h.id for h in store.homes()}
@@ -111,7 +113,7 @@ def _apply(store: Store, hub: dict, state: SyncState, result: PullResult) -> Non
         record = local["homes"].get(f"homes/{home_id}")
         if _settle(state, result, f"homes/{home_id}", "homes", home_id, record, data, hub_hash):
             if not _guard(result, f"home {home_id}", _put_home, store, home_id, data, record is not None):
-                state.base.pop(f"homes/{home_id}", None)
+                _refused(state, result, f"homes/{home_id}")
                 continue
             touched.add(home_id)
             result.count("homes")
@@ -139,9 +141,9 @@ def _apply(store: Store, hub: dict, state: SyncState, result: PullResult) -> Non
                                                         hub_hash)):
             if not _guard(result, f"child {child_id} of {home_id}", _put_child, store, home_id, data,
                           record is not None):
-                state.base.pop(key, None)
+                _refused(state, result, key)
                 continue
-            state.base[key] = hub_hash
+            state.agree(key, hub_hash)
             result.taken.add(key)
             result.count("children")
     new_visits: dict[str, list[dict]] = {}
@@ -150,20 +152,21 @@ def _apply(store: Store, hub: dict, state: SyncState, result: PullResult) -> Non
         record = local["visits"].get(key)
         if home_id in known_homes and _settle(state, result, key, "visits", home_id, record, data, hub_hash):
             if not _guard(result, f"visit {visit_id}", _check_visit, store, data, home_id):
-                state.base.pop(key, None)
+                _refused(state, result, key)
                 continue
             if record is None:
                 new_visits.setdefault(home_id, []).append(data)
             elif state.chosen.pop(key, None) == hub_hash:  # the visitor chose it: it replaces this one whole
                 store.replace_final(data)
             elif not _guard(result, f"visit {visit_id}", store.update_final, data, "the hub's copy"):
-                state.base.pop(key, None)
+                _refused(state, result, key)
                 continue
             touched.add(home_id)
             result.count("visits")
     for home_id, visits in new_visits.items():
         store.import_visits(home_id, visits)
-    _pull_flags(store, hub["flags"], local, state, result, known_homes, touched)
+    visible = {home_id for home_id, *_ in hub["homes"]} & known_homes
+    _pull_flags(store, hub["flags"], local, state, result, visible, touched)
     for home_id in sorted(touched & {h.id for h in store.homes()}):
         store.save_summary(home_id, workflow.summarise(store, home_id))
     rates = peer_rates(hub["peers"])
@@ -175,15 +178,28 @@ def _apply(store: Store, hub: dict, state: SyncState, result: PullResult) -> Non
     result.conflicts = [state.conflicts[k] for k in sorted(state.conflicts)]
 
 
-def _pull_flags(store, rows, local, state, result, known_homes, touched) -> None:
-    by_home: dict[str, list[tuple]] = {}
+def _pull_flags(store, rows, local, state, result, visible, touched) -> None:
+    """Take the hub's new and changed flags of the homes the hub shows, and drop those the hub dropped."""
+    by_home: dict[str, list[tuple]] = {home_id: [] for home_id in visible}
     for home_id, _, data, hub_hash in rows:
-        by_home.setdefault(home_id, []).append((data, hub_hash))
+        if home_id in by_home:
+            by_home[home_id].append((data, hub_hash))
+    on_hub = {rec.record_key("flags", home_id, data) for home_id, _, data, _ in rows if isinstance(data, dict)
+              and isinstance(data.get("key"), str) and isinstance(data.get("raised_on"), str)}
     for home_id, hub_flags in by_home.items():
-        if home_id not in known_homes:
-            continue
         merged = {(f["key"], f["raised_on"]): f for f in store.flags(home_id)}
         changed = False
+        for flag_key, flag in list(merged.items()):
+            key = rec.record_key("flags", home_id, flag)
+            record = local["flags"].get(key)
+            # Dropped on the hub (by another laptop), open, and unchanged here since this laptop agreed on it.
+            if key not in on_hub and not flag.get("resolved") and record is not None \
+                    and state.base.get(key) is not None \
+                    and state.local(key, record.hash) == state.base[key]:
+                del merged[flag_key]
+                state.base.pop(key, None)
+                state.held.pop(key, None)
+                changed = True
         for data, hub_hash in hub_flags:
             if not _guard(result, f"flag of {home_id}", _check_flag, data):
                 continue
@@ -201,9 +217,12 @@ def _settle(state, result, key, kind, home_id, record, hub_data, hub_hash) -> bo
     """True when the hub's version should replace (or add) the local one; records agreement and conflicts."""
     local_hash = record.hash if record else None
     action = decide(state.local(key, local_hash), state.base.get(key), hub_hash)
+    if action == "conflict" and kind == "flags" and same_decision(record.data, hub_data):
+        action = "pull"  # worked out on both laptops, decided on neither: the first pushed stands
     if action == "same":
         state.agree(key, hub_hash, local_hash)
     elif action == "pull":
+        result.before[key] = (state.base.get(key), state.held.get(key))
         state.agree(key, hub_hash)
         result.taken.add(key)
         return True
@@ -211,6 +230,18 @@ def _settle(state, result, key, kind, home_id, record, hub_data, hub_hash) -> bo
         state.conflicts[key] = {"key": key, "kind": kind, "home_id": home_id, "local": record.data, "hub": hub_data,
                                 "local_hash": record.hash, "hub_hash": hub_hash}
     return False
+
+
+def _refused(state: SyncState, result: PullResult, key: str) -> None:
+    """A hub version this folder refused: the agreement goes back to what it was, so push sees the hub as
+    newer (not a conflict) and the next pull tries again."""
+    result.taken.discard(key)
+    base, held = result.before.pop(key, (None, None))
+    if base is None:
+        state.base.pop(key, None)
+        state.held.pop(key, None)
+    else:
+        state.agree(key, base, held)
 
 
 def _check_visit(store: Store, data: dict, home_id: str) -> None:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from visitor.hub import records as rec
 from visitor.hub.config import HubError, connect, hub_target
-from visitor.hub.schema import require_schema
-from visitor.hub.state import SyncState, decide
+from visitor.hub.schema import hub_id, require_schema
+from visitor.hub.state import SyncState, decide, same_decision
 from visitor.store import Store
 
 
@@ -26,18 +26,20 @@ class PushResult:
     conflicts: list[dict] = field(default_factory=list)
     skipped_homes: list[str] = field(default_factory=list)
     erased: int = 0
+    dropped: int = 0
 
     def to_dict(self) -> dict:
         return {"sent": self.sent, "unchanged": self.unchanged, "newer_on_hub": self.behind,
-                "conflicts": self.conflicts, "skipped_homes": self.skipped_homes, "erasures_applied": self.erased}
+                "conflicts": self.conflicts, "skipped_homes": self.skipped_homes, "erasures_applied": self.erased,
+                "flags_dropped": self.dropped}
 
 
 def push(store: Store, target: str | None = None) -> PushResult:
     target = target or hub_target(store.settings())
-    state = SyncState.load(store.root, target)
     result = PushResult()
     with connect(target) as conn:
         require_schema(conn)
+        state = SyncState.load(store.root, target, hub_id(conn))
         with conn.transaction():
             prints = _push_in_transaction(conn, store, state, result)
     state.last_push = SyncState.now()
@@ -55,6 +57,7 @@ def _push_in_transaction(conn, store: Store, state: SyncState, result: PushResul
     homes = store.homes()
     hidden = {r[0] for r in conn.execute("SELECT reg44.hidden_homes(%s)", (sorted(h.id for h in homes),))}
     result.skipped_homes = sorted(hidden)
+    result.erased += _erase_handed_over(conn, store, result.skipped_homes)
     homes = [h for h in homes if h.id not in hidden]
     mine = [h.id for h in homes]
     conn.execute("SET LOCAL default_toast_compression = 'lz4'")  # the staging tables: fast to fill
@@ -70,6 +73,7 @@ def _push_in_transaction(conn, store: Store, state: SyncState, result: PushResul
     fuller = _hub_data(conn, mine, state.held)  # the hub's versions this folder holds only in part
     carried: dict[str, str] = {}
     recipients: dict[str, str] = {}  # visit id: who must receive its report, as worked out here now
+    local_flags: set[str] = set()
     _stage(conn, "visits")
     with conn.cursor().copy(_copy_sql("visits")) as copy:
         for home in homes:
@@ -79,6 +83,8 @@ def _push_in_transaction(conn, store: Store, state: SyncState, result: PushResul
             for record in records:
                 if record.kind == "children":
                     children[record.key] = record
+                elif record.kind == "flags":
+                    local_flags.add(record.key)
                 action = _action(record, state, hub)
                 if action == "push" and record.key in fuller:
                     local_hash, record = record.hash, _carry_over(record, fuller[record.key])
@@ -103,9 +109,14 @@ def _push_in_transaction(conn, store: Store, state: SyncState, result: PushResul
                     changes["visits"].append(record)
                 else:
                     changes[record.kind].append(record)
+    result.dropped = _drop_flags(conn, mine, hub["flags"], local_flags, state)
     for record in clashes:
-        state.conflicts[record.key] = _conflict(conn, record.kind, record)
-    result.erased = _apply_new_erasures(conn, changes["erasures"], children, hub)
+        clash = _conflict(conn, record.kind, record)
+        if record.kind == "flags" and same_decision(record.body, clash["hub"]):
+            result.behind += 1  # worked out on both laptops, decided on neither: the hub's is taken at pull
+            continue
+        state.conflicts[record.key] = clash
+    result.erased += _apply_new_erasures(conn, changes["erasures"], children, hub)
     _send_checklists(conn, checklists)
     for kind in ("homes", "children", "visits", "flags", "erasures"):
         if kind != "visits":
@@ -121,7 +132,7 @@ def _push_in_transaction(conn, store: Store, state: SyncState, result: PushResul
             result.sent[kind] = len(changes[kind])
     _refresh_recipients(conn, recipients)
     result.conflicts = [state.conflicts[k] for k in sorted(state.conflicts)]
-    if result.sent or result.conflicts:  # a push that changes nothing leaves no trace either
+    if result.sent or result.conflicts or result.dropped:  # a push that changes nothing leaves no trace
         conn.execute("INSERT INTO reg44.pushes (counts) VALUES (%s)",
                      (json.dumps({**result.sent, "conflicts": len(result.conflicts)}),))
     return prints
@@ -132,6 +143,23 @@ def _action(record: rec.Record, state: SyncState, hub: dict) -> str:
         return "same" if record.key in hub["erasures"] else "push"
     return decide(state.local(record.key, record.hash), state.base.get(record.key),
                   hub[record.kind].get(record.key))
+
+
+def _drop_flags(conn, home_ids: list[str], hub_flags: dict[str, str], local: set[str], state: SyncState) -> int:
+    """Delete from the hub the flags this laptop dropped (the trends engine drops an open one that should
+    never have been raised): gone here, and on the hub as last agreed. One the hub changed since stays
+    (pull brings it back), and so does a resolved one: a visitor's decision is never dropped by a sync."""
+    gone = [key for key, hub_hash in hub_flags.items() if key not in local and state.base.get(key) == hub_hash]
+    if not gone:
+        return 0
+    key_sql = HUB_KEYS["flags"][0]
+    deleted = [row[0] for row in conn.execute(
+        f"DELETE FROM reg44.flags WHERE home_id = ANY(%s) AND {key_sql} = ANY(%s) AND NOT resolved "
+        f"RETURNING {key_sql}", (home_ids, gone))]
+    for key in deleted:
+        state.base.pop(key, None)
+        state.held.pop(key, None)
+    return len(deleted)
 
 
 def _carry_over(record: rec.Record, fuller: dict) -> rec.Record:
@@ -222,6 +250,25 @@ def _refresh_recipients(conn, recipients: dict[str, str]) -> None:
                      (list(recipients), list(recipients.values())))
 
 
+def _erase_handed_over(conn, store: Store, home_ids: list[str]) -> int:
+    """Send the erasures made here in homes now another visitor's (their rows are hidden from this role):
+    erasure always wins (``reg44.erase_handed_over`` records it and erases the child's row)."""
+    count = 0
+    for home_id in home_ids:
+        erasures = store.erasures(home_id)
+        children = {c.id: c for c in store.children(home_id)} if erasures else {}
+        for erasure in erasures:
+            child = children.get(str(erasure.get("child_id")))
+            if child is None or not child.erased:
+                continue
+            erased = rec.Record.of("children", home_id, child.to_dict())
+            if conn.execute("SELECT reg44.erase_handed_over(%s, %s, %s, %s, %s)",
+                            (home_id, child.id, json.dumps(erasure, ensure_ascii=False), erased.text,
+                             erased.hash)).fetchone()[0]:
+                count += 1
+    return count
+
+
 def _send_checklists(conn, used: dict[tuple[str, int], dict]) -> None:
     """Send the checklist versions the visits use; a version the hub holds with other content (planted,
     or another reg44's) refuses the push, so no visit is ever read against a checklist it did not use."""
@@ -267,6 +314,19 @@ def _apply_stage(conn, kind: str, records: list[rec.Record], hub_hashes: dict[st
         if updated != len(records) - new:
             raise HubError(f"The hub refused some {kind} (expected to update {len(records) - new}, "
                            f"updated {updated}); nothing was pushed.")
-    if new:
+    if new and kind == "homes":
+        import psycopg
+
+        try:
+            with conn.transaction():  # a savepoint: the transaction can still name the homes
+                conn.execute(f"INSERT INTO reg44.homes ({col_list}) SELECT {col_list} FROM stage_homes s "
+                             f"WHERE NOT EXISTS (SELECT 1 FROM reg44.homes t WHERE {match})")
+        except psycopg.errors.UniqueViolation:
+            # A home another laptop pushed first while this push ran (hidden_homes did not know it yet).
+            ids = sorted(r.home_id for r in records if r.key not in hub_hashes)
+            taken = [row[0] for row in conn.execute("SELECT reg44.hidden_homes(%s)", (ids,))] or ids
+            raise HubError(f"{', '.join(taken)} reached the hub from another laptop while this push ran; nothing "
+                           "was pushed: push again.") from None
+    elif new:
         conn.execute(f"INSERT INTO reg44.{kind} ({col_list}) SELECT {col_list} FROM stage_{kind} s "
                      f"WHERE NOT EXISTS (SELECT 1 FROM reg44.{kind} t WHERE {match})")

@@ -18,7 +18,7 @@ from visitor.hub.config import HubError
 ROLE_RE = re.compile(r"^[a-z_][a-z0-9_]{0,50}$")
 VISITOR_TABLES = {
     "homes": "SELECT, INSERT, UPDATE", "children": "SELECT, INSERT, UPDATE", "visits": "SELECT, INSERT, UPDATE",
-    "flags": "SELECT, INSERT, UPDATE", "erasures": "SELECT, INSERT", "checklists": "SELECT, INSERT",
+    "flags": "SELECT, INSERT, UPDATE, DELETE", "erasures": "SELECT, INSERT", "checklists": "SELECT, INSERT",
     "assignments": "SELECT", "agency": "SELECT", "pushes": "SELECT, INSERT", "schema_migrations": "SELECT",
 }
 MANAGER_EXTRA = {"assignments": "INSERT, UPDATE, DELETE", "homes": "DELETE"}
@@ -67,6 +67,12 @@ def require_schema(conn) -> None:
     if current < latest:
         raise HubError(f"The hub's schema is at version {current}, this reg44 needs {latest}: "
                        "ask the hub's administrator to run `reg44 hub init`.")
+
+
+def hub_id(conn) -> str:
+    """The hub's own identity (reg44.agency.hub_id), or "" before ``hub init``."""
+    row = conn.execute("SELECT hub_id::text FROM reg44.agency").fetchone()
+    return row[0] if row else ""
 
 
 def check_role_name(name: str) -> str:

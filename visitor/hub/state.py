@@ -38,28 +38,33 @@ class SyncState:
     homes: dict[str, dict] = field(default_factory=dict)
     held: dict[str, str] = field(default_factory=dict)
     chosen: dict[str, str] = field(default_factory=dict)  # conflicts settled for the hub: key -> its hash
+    hub_id: str = ""  # reg44.agency.hub_id of the hub agreed with
 
     @classmethod
-    def load(cls, root: Path, target: str | None = None) -> SyncState:
-        """The saved state; a different hub than last time starts from an empty base."""
+    def load(cls, root: Path, target: str | None = None, hub_id: str = "") -> SyncState:
+        """The saved state; a different hub than last time starts from an empty base.
+
+        The hub is known by its ``hub_id`` where both sides have one (the same hub at another address
+        keeps what was agreed), else by its address."""
         root = Path(root)
         status, agreed = _read(root / FILE), _read(root / BASE_FILE)
         state = cls(root, status.get("target", ""), dict(agreed.get("base") or {}),
                     dict(status.get("conflicts") or {}), status.get("last_push", ""), status.get("last_pull", ""),
                     dict(agreed.get("homes") or {}), dict(agreed.get("held") or {}),
-                    dict(agreed.get("chosen") or {}))
+                    dict(agreed.get("chosen") or {}), str(agreed.get("hub_id") or ""))
         if agreed.get("target", "") != state.target:
             state.base, state.homes, state.held, state.chosen = {}, {}, {}, {}
-        if target is not None and state.target and state.target != target:
-            state = cls(root)
         if target is not None:
-            state.target = target
+            same = state.hub_id == hub_id if state.hub_id and hub_id else not state.target or state.target == target
+            if not same:
+                state = cls(root)
+            state.target, state.hub_id = target, hub_id or state.hub_id
         return state
 
     def save(self) -> None:
         private_dir(self.root / FOLDER)
-        agreed = {"target": self.target, "base": self.base, "homes": self.homes, "held": self.held,
-                  "chosen": self.chosen}
+        agreed = {"target": self.target, "hub_id": self.hub_id, "base": self.base, "homes": self.homes,
+                  "held": self.held, "chosen": self.chosen}
         atomic_write(self.root / BASE_FILE, json.dumps(agreed, separators=(",", ":")).encode("utf-8"))
         named = {key: {k: v for k, v in c.items() if k not in ("local", "hub")} for key, c in self.conflicts.items()}
         status = {"target": self.target, "last_push": self.last_push, "last_pull": self.last_pull,
@@ -130,6 +135,17 @@ def decide(local: str | None, base: str | None, hub: str | None) -> str:
     if local == base:
         return "pull"
     return "conflict"
+
+
+def same_decision(local: dict | None, hub: object) -> bool:
+    """True when two versions of a pattern flag differ only in what the trends engine worked out (its
+    evidence, visits, severity ...), not in the visitor's own resolution: that is no conflict to settle.
+
+    Each laptop works the flags out again from the visits it holds, so two laptops with visits the other
+    has not seen yet rewrite the same flags differently without anyone deciding anything."""
+    if not isinstance(local, dict) or not isinstance(hub, dict):
+        return False
+    return (local.get("resolved") or None) == (hub.get("resolved") or None)
 
 
 def describe(root: Path) -> str:
