@@ -403,6 +403,26 @@ async def test_export_screen_writes_reports(demo_store, tmp_path):
 
 
 
+
+async def test_the_palette_opens_on_this_screens_own_commands(demo_store):
+    """ctrl+p with nothing typed lists what can be done here (a home's Visit, Trends, Add child…), not Textual's
+    generic commands first; and it offers no Screenshot, which wrote a picture of the screen (children's codes
+    included) to the Downloads folder, readable by others, outside the data folder."""
+    demo_store.close()
+    app = Reg44App(demo_store.root)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")  # the dashboard's first home
+        await pilot.pause(0.3)
+        offered = [text.split("\n")[0] for text in await palette(pilot, "")]
+        assert offered[:3] == ["Back", "Visit", "Trends"], offered
+        assert not any(text in ("Screenshot", "Maximize", "Keys", "Focus Next", "Copy selected text")
+                       for text in offered), offered
+        assert "Quit" in offered and "Help" in offered
+        await pilot.press("escape")
+        assert not any(text.startswith("Screenshot") for text in await palette(pilot, "screensh"))
+
+
 async def test_export_says_how_many_reports_it_wrote_and_shows_them_at_80x24(demo_store, tmp_path):
     """Every copy of Beech View's last visit (provider, Ofsted, three placing authorities) at 80×24: the visitor sees
     how many were written, where, and each file's name, without scrolling (the full paths wrapped and the last two

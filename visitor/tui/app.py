@@ -25,7 +25,10 @@ class Reg44App(App):
     CSS_PATH = "app.tcss"
     TITLE = "reg44"
     SUB_TITLE = "Regulation 44 visits"
-    COMMANDS = App.COMMANDS | {_commands}
+    # Only reg44's own commands, the screen's first. Textual's system commands came first and duplicated F1
+    # (Keys) and ctrl+t (Theme, which also remembers the choice), and their Screenshot wrote a picture of the
+    # screen, children's codes included, to the Downloads folder, readable by others, outside the data folder.
+    COMMANDS = {_commands}
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", id="app.help", tooltip="List every key on this screen"),
         Binding("ctrl+t", "toggle_theme", "Theme", id="app.theme", show=False, tooltip="Switch between light and dark"),
