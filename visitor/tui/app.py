@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import date
 from pathlib import Path
+from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding
@@ -28,7 +29,7 @@ class Reg44App(App):
     # Only reg44's own commands, the screen's first. Textual's system commands came first and duplicated F1
     # (Keys) and ctrl+t (Theme, which also remembers the choice), and their Screenshot wrote a picture of the
     # screen, children's codes included, to the Downloads folder, readable by others, outside the data folder.
-    COMMANDS = {_commands}
+    COMMANDS: ClassVar[set] = {_commands}
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", id="app.help", tooltip="List every key on this screen"),
         Binding("ctrl+t", "toggle_theme", "Theme", id="app.theme", show=False, tooltip="Switch between light and dark"),
