@@ -567,3 +567,35 @@ async def test_a_themes_evidence_is_read_in_a_dialog_that_stays_until_escape(oak
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen and app.focused is panel
+
+
+async def test_escape_in_a_form_with_typing_in_it_asks_before_throwing_it_away(one_home_with_notes):
+    """Escape closes a form; when something was typed in it (a concern's note, after F2), one key must not lose it:
+    it asks first, and n goes back to the form with the typing intact. A form left as it was closes at once."""
+    data, _ = one_home_with_notes
+    app = Reg44App(data)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await resume(pilot)
+        await pilot.press("f2")
+        await pilot.pause(0.3)
+        form = app.screen
+        await type_quickly(pilot, *" Doors open at night.")
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ConfirmScreen), "asks before discarding what was typed"
+        await pilot.press("n")
+        await pilot.pause(0.3)
+        assert app.screen is form and form.values()["text"] == "Quiet, calm house. Doors open at night."
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        await pilot.press("y")
+        await pilot.pause(0.3)
+        assert app.screen is screen, "y discards"
+        await pilot.press("ctrl+g")
+        await pilot.pause(0.3)
+        assert app.screen is not screen
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        assert app.screen is screen, "nothing typed: escape closes at once"
+        assert screen.saver.flush(10)
+    assert Store(data, readonly=True).draft("test-home")["notes"]["locked_doors"] == "Quiet, calm house."

@@ -110,7 +110,16 @@ class FormScreen(ModalScreen):
             self.query_one(".dialog", VerticalScroll).scroll_to_widget(field, animate=False)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Escape closes the form; if something was typed or chosen in it, only after asking (one key must not
+        throw away a concern's note written after F2)."""
+        if self.values() == self._initial:
+            self.dismiss(None)
+            return
+        self.app.push_screen(ConfirmScreen("Close this form and lose what you typed in it?"),
+                             lambda yes: yes and self.dismiss(None))
+
+    def on_mount(self) -> None:
+        self._initial = self.values()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
