@@ -514,3 +514,37 @@ async def test_keys_typed_quickly_across_a_tab_stay_in_the_field_they_were_typed
         await type_quickly(pilot, "A", "b", "1", "tab", "2", "x", "shift+tab", "9")
         await pilot.pause()
         assert [i.value for i in inputs[:2]] == ["Ab19", "2x"]
+
+
+async def test_a_form_shows_each_fields_label_with_it_at_80x24(demo_store):
+    """The child form is taller than 80×24. It opened scrolled to centre its first box: the title and the label
+    "Initials or code (never a name)" were above the view, leaving an unlabelled box. Each field, focused, is
+    shown with its label; the first with the form's title."""
+    from textual.widgets import Label
+
+    demo_store.close()
+    app = Reg44App(demo_store.root)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        await pilot.press("c")
+        await pilot.pause(0.5)
+        form = app.screen
+        dialog = form.query_one(".dialog")
+        assert dialog.max_scroll_y > 0, "the form is taller than the screen"
+
+        def visible(widget) -> bool:
+            view = dialog.scrollable_content_region
+            return view.y <= widget.region.y and widget.region.bottom <= view.bottom and widget.region.height > 0
+
+        assert visible(form.query_one(".dialog-title")), "the form's title is in view"
+        labels = list(form.query(Label))
+        for n, label in enumerate(labels):
+            field = label.parent.children[label.parent.children.index(label) + 1]
+            if n:
+                await pilot.press("tab")
+            for _ in range(20):
+                await pilot.pause(0.05)
+                if app.focused is field and visible(label) and visible(field):
+                    break
+            assert app.focused is field and visible(label) and visible(field), str(label.render())

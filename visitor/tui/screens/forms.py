@@ -74,6 +74,25 @@ class FormScreen(ModalScreen):
             # Docked to the dialog's foot: the message never scrolls out of view (nor takes a Tab stop).
             yield Static("", id="form-error", classes="error hidden", markup=False)
 
+    def scroll_to_center(self, widget, *args, **kw) -> None:
+        """Textual centres a newly focused field the form cannot show whole (as the form opens, before its first
+        layout, that is any field): the first field went to the middle of a form taller than the screen, its
+        label and the form's title above the view. Show the field with its label (the first with the title),
+        moving the form no more than that needs."""
+        dialog = self.query_one(".dialog", VerticalScroll)
+        if dialog not in widget.ancestors:
+            super().scroll_to_center(widget, *args, **kw)
+            return
+        first = self.query_one(f"#f-{self.specs[0].name}")
+        if widget is first or first in widget.ancestors:
+            dialog.scroll_home(animate=False, immediate=True)
+            return
+        siblings = list(widget.parent.children)
+        before = siblings[siblings.index(widget) - 1] if siblings.index(widget) else None
+        if isinstance(before, Label):
+            dialog.scroll_to_widget(before, animate=False, immediate=True)
+        dialog.scroll_to_widget(widget, animate=False, immediate=True)
+
     def values(self) -> dict:
         found = {}
         for spec in self.specs:
