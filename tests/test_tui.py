@@ -261,16 +261,36 @@ async def test_help_screen_lists_keys(one_home):
         assert "Press ^q to quit" in shown and "[b]" not in shown, shown
         await pilot.press("f1")
         await pilot.pause()
-        text = str(app.screen.query_one("#help-text").render())
+        text = " ".join(str(w.render()) for w in app.screen.query("#help-body Static"))
         assert "Add home" in text and "Trends" in text and "y / n / k" in text
         await pilot.press("escape")
         await pilot.press("v", "ctrl+s")
         await pilot.pause()
         await pilot.press("f1")
         await pilot.pause()
-        text = str(app.screen.query_one("#help-text").render())
+        text = " ".join(str(w.render()) for w in app.screen.query("#help-body Static"))
         assert "Next" in text and "Concern" in text and "Finalise" in text
 
+
+async def test_help_wraps_a_long_description_under_the_description_not_the_keys(demo_store):
+    """F1 on a home at 80×24: "p  Provider — Factual corrections and the provider's responses…" is too long for
+    one line; its second line starts under the description, not under the key column (where it read as a key)."""
+    demo_store.close()
+    app = Reg44App(demo_store.root)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        await pilot.press("f1")
+        await pilot.pause(0.3)
+        body = app.screen.query_one("#help-body")
+        inside = body.content_region
+        lines = [line[inside.x:inside.right] for line in screen_lines(app)[inside.y:inside.bottom]]
+        start = next(n for n, line in enumerate(lines) if "Provider" in line)
+        key_column = lines[start].index("Provider")
+        assert lines[start].strip().startswith("p ")
+        assert "responses" not in lines[start], "the description is long enough to wrap at 80×24"
+        follow = lines[start + 1]
+        assert follow[:key_column].strip() == "" and follow[key_column:].strip(), lines[start:start + 2]
 
 async def test_second_copy_is_read_only(one_home):
     holder = DataLock(one_home)
