@@ -568,3 +568,14 @@ async def test_a_form_shows_each_fields_label_with_it_at_80x24(demo_store):
                 if app.focused is field and visible(label) and visible(field):
                     break
             assert app.focused is field and visible(label) and visible(field), str(label.render())
+
+
+async def test_the_childrens_table_headers_are_whole_words_at_80x24(demo_store):
+    demo_store.close()
+    app = Reg44App(demo_store.root)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        header = next(line for line in screen_lines(app) if line.lstrip().startswith("Code"))
+        assert "Placing author " not in header + " ", header
+        assert "Authority" in header or "Placing authority" in header, header
