@@ -579,3 +579,21 @@ async def test_the_childrens_table_headers_are_whole_words_at_80x24(demo_store):
         header = next(line for line in screen_lines(app) if line.lstrip().startswith("Code"))
         assert "Placing author " not in header + " ", header
         assert "Authority" in header or "Placing authority" in header, header
+
+
+async def test_export_and_provider_screens_are_titled_by_home_and_date(demo_store):
+    """Their header said 'beech-view@2026-10-12' (an internal id) or only 'Regulation 44 visits'."""
+    from visitor.tui.screens.provider import ProviderScreen
+
+    demo_store.close()
+    app = Reg44App(demo_store.root)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        visit = app.store.visits("beech-view")[-1]
+        for screen in (ExportScreen(visit["id"]), ProviderScreen(visit["id"])):
+            app.push_screen(screen)
+            await pilot.pause(0.3)
+            header = screen_lines(app)[0]
+            assert "Beech View" in header and visit["date"] in header and "@" not in header, header
+            app.pop_screen()
+            await pilot.pause()
