@@ -617,3 +617,31 @@ async def test_escape_in_a_form_with_typing_in_it_asks_before_throwing_it_away(o
         assert app.screen is screen, "nothing typed: escape closes at once"
         assert screen.saver.flush(10)
     assert Store(data, readonly=True).draft("test-home")["notes"]["locked_doors"] == "Quiet, calm house."
+
+
+async def test_ctrl_q_with_typing_in_an_open_form_asks_first(one_home_with_notes):
+    """ctrl+q quits at once (drafts are saved as typed), except with a form open holding typing that is saved only
+    by ctrl+s (a concern's note after F2): then it asks, and n goes back to the form, typing intact."""
+    data, _ = one_home_with_notes
+    app = Reg44App(data)
+    async with app.run_test(size=SIZE) as pilot:
+        await resume(pilot)
+        await pilot.press("f2")
+        await pilot.pause(0.3)
+        form = app.screen
+        await type_quickly(pilot, *" Doors open at night.")
+        await pilot.press("ctrl+q")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ConfirmScreen) and app.is_running
+        await pilot.press("n")
+        await pilot.pause(0.3)
+        assert app.screen is form and form.values()["text"].endswith("Doors open at night.")
+        await pilot.press("ctrl+q", "y")
+        await pilot.pause(0.3)
+        assert not app.is_running
+    app = Reg44App(data)
+    async with app.run_test(size=SIZE) as pilot:
+        await resume(pilot)
+        await pilot.press("ctrl+q")
+        await pilot.pause(0.3)
+        assert not app.is_running, "nothing unsaved: quits at once"

@@ -70,6 +70,19 @@ class Reg44App(App):
         self.push_screen(DashboardScreen())
         self.log.info(f"reg44 ready in {time.perf_counter() - self._started:.3f}s")
 
+    async def action_quit(self) -> None:
+        """ctrl+q quits at once: every draft is already saved. A form's typing is not saved until ctrl+s (a
+        concern's note after F2, a new child), so with one open and changed it asks first."""
+        from visitor.tui.screens.forms import ConfirmScreen, FormScreen
+
+        if isinstance(self.screen, ConfirmScreen):
+            return
+        if any(isinstance(screen, FormScreen) and screen.changed() for screen in self.screen_stack):
+            self.push_screen(ConfirmScreen("Quit and lose what you typed in the open form? (Drafts are saved.)"),
+                             lambda yes: yes and self.exit())
+            return
+        self.exit()
+
     async def action_focus_next(self) -> None:
         await self._focused_keys_handled()
         self.screen.focus_next()

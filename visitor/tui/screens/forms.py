@@ -131,11 +131,15 @@ class FormScreen(ModalScreen):
     def action_cancel(self) -> None:
         """Escape closes the form; if something was typed or chosen in it, only after asking (one key must not
         throw away a concern's note written after F2)."""
-        if self.values() == self._initial:
+        if not self.changed():
             self.dismiss(None)
             return
         self.app.push_screen(ConfirmScreen("Close this form and lose what you typed in it?"),
                              lambda yes: yes and self.dismiss(None))
+
+    def changed(self) -> bool:
+        """True when something was typed or chosen since the form opened (not saved until ctrl+s)."""
+        return self.is_mounted and self.values() != self._initial
 
     def on_mount(self) -> None:
         self._initial = self.values()
