@@ -109,6 +109,26 @@ def test_children_not_seen_alone_is_one_flag_listing_the_children():
     assert "K1 was not seen alone" in trends.render(flag.evidence, lambda cid: "K" + cid[1:])
 
 
+
+def test_a_draft_counts_a_child_as_not_seen_alone_only_once_its_answers_say_so():
+    """A visit just started answers nothing yet: its provisional patterns said "3 of 3 children resident were not
+    seen alone" (high severity) before the visitor had met anyone. In a draft a child counts once recorded as not
+    seen, or seen but not alone; a final visit (every child answered before finalising) counts as before."""
+    c = kids(3)
+    v = visits({"restraints": [0, 0, 0]}, children=c)
+    draft = {**v[2], "status": "draft", "child_answers": {}}
+    a = analyse("h", v[:2] + [draft], c, CL)
+    assert not [f.key for f in a.flags if "seen_alone" in f.rules]
+    assert a.series["children_not_seen_alone"].latest.value == 0
+    draft["child_answers"] = {"c0": {"seen": "yes"}, "c1": {"seen": "yes", "seen_alone": "no"}, "c2": {"seen": "no"}}
+    a = analyse("h", v[:2] + [draft], c, CL)
+    assert next(f for f in a.flags if f.key == "not_seen_alone").children == ["c1", "c2"]
+    assert a.series["children_not_seen_alone"].latest.value == 2
+    final = {**v[2], "child_answers": {}}
+    a = analyse("h", v[:2] + [final], c, CL)
+    assert next(f for f in a.flags if f.key == "not_seen_alone").children == ["c0", "c1", "c2"]
+    assert a.series["children_not_seen_alone"].latest.value == 3
+
 def test_non_verbal_without_advocate():
     c = kids(1, communication="non-verbal", advocate="none") + kids(1, communication="non-verbal")
     c[1].id = "other"

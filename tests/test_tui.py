@@ -261,16 +261,36 @@ async def test_help_screen_lists_keys(one_home):
         assert "Press ^q to quit" in shown and "[b]" not in shown, shown
         await pilot.press("f1")
         await pilot.pause()
-        text = str(app.screen.query_one("#help-text").render())
+        text = " ".join(str(w.render()) for w in app.screen.query("#help-body Static"))
         assert "Add home" in text and "Trends" in text and "y / n / k" in text
         await pilot.press("escape")
         await pilot.press("v", "ctrl+s")
         await pilot.pause()
         await pilot.press("f1")
         await pilot.pause()
-        text = str(app.screen.query_one("#help-text").render())
+        text = " ".join(str(w.render()) for w in app.screen.query("#help-body Static"))
         assert "Next" in text and "Concern" in text and "Finalise" in text
 
+
+async def test_help_wraps_a_long_description_under_the_description_not_the_keys(demo_store):
+    """F1 on a home at 80×24: "p  Provider — Factual corrections and the provider's responses…" is too long for
+    one line; its second line starts under the description, not under the key column (where it read as a key)."""
+    demo_store.close()
+    app = Reg44App(demo_store.root)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        await pilot.press("f1")
+        await pilot.pause(0.3)
+        body = app.screen.query_one("#help-body")
+        inside = body.content_region
+        lines = [line[inside.x:inside.right] for line in screen_lines(app)[inside.y:inside.bottom]]
+        start = next(n for n, line in enumerate(lines) if "Provider" in line)
+        key_column = lines[start].index("Provider")
+        assert lines[start].strip().startswith("p ")
+        assert "responses" not in lines[start], "the description is long enough to wrap at 80×24"
+        follow = lines[start + 1]
+        assert follow[:key_column].strip() == "" and follow[key_column:].strip(), lines[start:start + 2]
 
 async def test_second_copy_is_read_only(one_home):
     holder = DataLock(one_home)
@@ -403,6 +423,26 @@ async def test_export_screen_writes_reports(demo_store, tmp_path):
 
 
 
+
+async def test_the_palette_opens_on_this_screens_own_commands(demo_store):
+    """ctrl+p with nothing typed lists what can be done here (a home's Visit, Trends, Add child…), not Textual's
+    generic commands first; and it offers no Screenshot, which wrote a picture of the screen (children's codes
+    included) to the Downloads folder, readable by others, outside the data folder."""
+    demo_store.close()
+    app = Reg44App(demo_store.root)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")  # the dashboard's first home
+        await pilot.pause(0.3)
+        offered = [text.split("\n")[0] for text in await palette(pilot, "")]
+        assert offered[:3] == ["Back", "Visit", "Trends"], offered
+        assert not any(text in ("Screenshot", "Maximize", "Keys", "Focus Next", "Copy selected text")
+                       for text in offered), offered
+        assert "Quit" in offered and "Help" in offered
+        await pilot.press("escape")
+        assert not any(text.startswith("Screenshot") for text in await palette(pilot, "screensh"))
+
+
 async def test_export_says_how_many_reports_it_wrote_and_shows_them_at_80x24(demo_store, tmp_path):
     """Every copy of Beech View's last visit (provider, Ofsted, three placing authorities) at 80×24: the visitor sees
     how many were written, where, and each file's name, without scrolling (the full paths wrapped and the last two
@@ -494,3 +534,66 @@ async def test_keys_typed_quickly_across_a_tab_stay_in_the_field_they_were_typed
         await type_quickly(pilot, "A", "b", "1", "tab", "2", "x", "shift+tab", "9")
         await pilot.pause()
         assert [i.value for i in inputs[:2]] == ["Ab19", "2x"]
+
+
+async def test_a_form_shows_each_fields_label_with_it_at_80x24(demo_store):
+    """The child form is taller than 80×24. It opened scrolled to centre its first box: the title and the label
+    "Initials or code (never a name)" were above the view, leaving an unlabelled box. Each field, focused, is
+    shown with its label; the first with the form's title."""
+    from textual.widgets import Label
+
+    demo_store.close()
+    app = Reg44App(demo_store.root)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        await pilot.press("c")
+        await pilot.pause(0.5)
+        form = app.screen
+        dialog = form.query_one(".dialog")
+        assert dialog.max_scroll_y > 0, "the form is taller than the screen"
+
+        def visible(widget) -> bool:
+            view = dialog.scrollable_content_region
+            return view.y <= widget.region.y and widget.region.bottom <= view.bottom and widget.region.height > 0
+
+        assert visible(form.query_one(".dialog-title")), "the form's title is in view"
+        labels = list(form.query(Label))
+        for n, label in enumerate(labels):
+            field = label.parent.children[label.parent.children.index(label) + 1]
+            if n:
+                await pilot.press("tab")
+            for _ in range(20):
+                await pilot.pause(0.05)
+                if app.focused is field and visible(label) and visible(field):
+                    break
+            assert app.focused is field and visible(label) and visible(field), str(label.render())
+
+
+async def test_the_childrens_table_headers_are_whole_words_at_80x24(demo_store):
+    demo_store.close()
+    app = Reg44App(demo_store.root)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        header = next(line for line in screen_lines(app) if line.lstrip().startswith("Code"))
+        assert "Placing author " not in header + " ", header
+        assert "Authority" in header or "Placing authority" in header, header
+
+
+async def test_export_and_provider_screens_are_titled_by_home_and_date(demo_store):
+    """Their header said 'beech-view@2026-10-12' (an internal id) or only 'Regulation 44 visits'."""
+    from visitor.tui.screens.provider import ProviderScreen
+
+    demo_store.close()
+    app = Reg44App(demo_store.root)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        visit = app.store.visits("beech-view")[-1]
+        for screen in (ExportScreen(visit["id"]), ProviderScreen(visit["id"])):
+            app.push_screen(screen)
+            await pilot.pause(0.3)
+            header = screen_lines(app)[0]
+            assert "Beech View" in header and visit["date"] in header and "@" not in header, header
+            app.pop_screen()
+            await pilot.pause()

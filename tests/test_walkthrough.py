@@ -567,3 +567,81 @@ async def test_a_themes_evidence_is_read_in_a_dialog_that_stays_until_escape(oak
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen and app.focused is panel
+
+
+async def test_the_section_list_takes_the_room_it_needs_before_the_concerns_panel(one_home_with_notes):
+    """The section list and the concerns panel shared the side half and half: at 120×40 the list scrolled (9 of 12
+    sections) above a concerns panel mostly empty; at 80×24 it showed three. Now it is as tall as its sections, up
+    to most of the side, and the concerns panel has the rest."""
+    data, _ = one_home_with_notes
+    for size, least in (((120, 40), 12), (SIZE, 5)):
+        app = Reg44App(data)
+        async with app.run_test(size=size) as pilot:
+            screen = await resume(pilot)
+            sections, concerns = screen.query_one("#sections"), screen.query_one("#concerns")
+            await pilot.pause()
+            inside = sections.content_region
+            lines = [line[inside.x:inside.right] for line in screen_lines(app)[inside.y:inside.bottom]]
+            shown_sections = {int(line[:2]) for line in lines if line[:2].strip().isdigit()}
+            assert len(shown_sections) >= least, (size, shown_sections)
+            assert concerns.region.height >= 6, (size, concerns.region.height)
+
+
+async def test_escape_in_a_form_with_typing_in_it_asks_before_throwing_it_away(one_home_with_notes):
+    """Escape closes a form; when something was typed in it (a concern's note, after F2), one key must not lose it:
+    it asks first, and n goes back to the form with the typing intact. A form left as it was closes at once."""
+    data, _ = one_home_with_notes
+    app = Reg44App(data)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await resume(pilot)
+        await pilot.press("f2")
+        await pilot.pause(0.3)
+        form = app.screen
+        await type_quickly(pilot, *" Doors open at night.")
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ConfirmScreen), "asks before discarding what was typed"
+        await pilot.press("n")
+        await pilot.pause(0.3)
+        assert app.screen is form and form.values()["text"] == "Quiet, calm house. Doors open at night."
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        await pilot.press("y")
+        await pilot.pause(0.3)
+        assert app.screen is screen, "y discards"
+        await pilot.press("ctrl+g")
+        await pilot.pause(0.3)
+        assert app.screen is not screen
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        assert app.screen is screen, "nothing typed: escape closes at once"
+        assert screen.saver.flush(10)
+    assert Store(data, readonly=True).draft("test-home")["notes"]["locked_doors"] == "Quiet, calm house."
+
+
+async def test_ctrl_q_with_typing_in_an_open_form_asks_first(one_home_with_notes):
+    """ctrl+q quits at once (drafts are saved as typed), except with a form open holding typing that is saved only
+    by ctrl+s (a concern's note after F2): then it asks, and n goes back to the form, typing intact."""
+    data, _ = one_home_with_notes
+    app = Reg44App(data)
+    async with app.run_test(size=SIZE) as pilot:
+        await resume(pilot)
+        await pilot.press("f2")
+        await pilot.pause(0.3)
+        form = app.screen
+        await type_quickly(pilot, *" Doors open at night.")
+        await pilot.press("ctrl+q")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ConfirmScreen) and app.is_running
+        await pilot.press("n")
+        await pilot.pause(0.3)
+        assert app.screen is form and form.values()["text"].endswith("Doors open at night.")
+        await pilot.press("ctrl+q", "y")
+        await pilot.pause(0.3)
+        assert not app.is_running
+    app = Reg44App(data)
+    async with app.run_test(size=SIZE) as pilot:
+        await resume(pilot)
+        await pilot.press("ctrl+q")
+        await pilot.pause(0.3)
+        assert not app.is_running, "nothing unsaved: quits at once"

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from visitor.analysis import stats
 from visitor.analysis.references import COMBINED, References
-from visitor.analysis.series import Point, Series, baseline_of
+from visitor.analysis.series import Point, Series, baseline_of, not_yet_known_alone
 from visitor.analysis.words import child as _child
 from visitor.analysis.words import clip, count, day, num
 from visitor.model import Child, finite_number
@@ -462,7 +462,9 @@ def _seen_alone(ctx: Context, i: int) -> list[Flag]:
     t = ctx.thresholds
     latest = ctx.visits[i]
     resident = [c for c in ctx.children if c.resident_on(latest["date"])]
-    not_alone = [c for c in resident if latest.get("child_answers", {}).get(c.id, {}).get("seen_alone") != "yes"]
+    answers = latest.get("child_answers", {})
+    not_alone = [c for c in resident if answers.get(c.id, {}).get("seen_alone") != "yes"
+                 and not not_yet_known_alone(latest, answers.get(c.id, {}))]
     flags = []
     if not_alone:
         flags.append(Flag("not_seen_alone", "seen_alone", "Children not seen alone",

@@ -154,11 +154,23 @@ def build(visits: list[dict], children: list[Child], checklist: Checklist):
     return days, residents, series
 
 
+def not_yet_known_alone(visit: dict, answers: dict) -> bool:
+    """True while a draft does not yet say whether the child was seen alone: not recorded as seen or not, or seen
+    and not yet whether alone. Not answered yet is not "not seen alone"; a final visit has every child answered."""
+    if visit.get("status") != "draft":
+        return False
+    return answers.get("seen_alone") not in ("yes", "no", "not known") and answers.get("seen") not in ("no", "not known")
+
+
 def _derived(visit: dict, resident: int, unmet: dict[str, int]) -> dict[str, float | None]:
     """The derived measures of one visit, worked out once for all of them."""
-    seen_alone = sum(1 for a in visit.get("child_answers", {}).values() if a.get("seen_alone") == "yes")
+    answers = visit.get("child_answers", {})
+    seen_alone = sum(1 for a in answers.values() if a.get("seen_alone") == "yes")
+    # the children whose answers say whether they were seen alone: all of them, except in a draft
+    known = sum(1 for a in answers.values() if not not_yet_known_alone(visit, a)) \
+        if visit.get("status") == "draft" else resident
     return {"children_resident": resident, "children_seen_alone": seen_alone,
-            "children_not_seen_alone": max(resident - seen_alone, 0),
+            "children_not_seen_alone": max(known - seen_alone, 0),
             "records_not_available": sum(1 for r in visit.get("records", {}).values()
                                          if r.get("status") == "not made available"),
             "recommendations_not_met": unmet.get(visit["id"], 0)}

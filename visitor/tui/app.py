@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import date
 from pathlib import Path
+from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding
@@ -25,7 +26,10 @@ class Reg44App(App):
     CSS_PATH = "app.tcss"
     TITLE = "reg44"
     SUB_TITLE = "Regulation 44 visits"
-    COMMANDS = App.COMMANDS | {_commands}
+    # Only reg44's own commands, the screen's first. Textual's system commands came first and duplicated F1
+    # (Keys) and ctrl+t (Theme, which also remembers the choice), and their Screenshot wrote a picture of the
+    # screen, children's codes included, to the Downloads folder, readable by others, outside the data folder.
+    COMMANDS: ClassVar[set] = {_commands}
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", id="app.help", tooltip="List every key on this screen"),
         Binding("ctrl+t", "toggle_theme", "Theme", id="app.theme", show=False, tooltip="Switch between light and dark"),
@@ -65,6 +69,19 @@ class Reg44App(App):
             self.notify(str(exc), severity="error", timeout=15)
         self.push_screen(DashboardScreen())
         self.log.info(f"reg44 ready in {time.perf_counter() - self._started:.3f}s")
+
+    async def action_quit(self) -> None:
+        """ctrl+q quits at once: every draft is already saved. A form's typing is not saved until ctrl+s (a
+        concern's note after F2, a new child), so with one open and changed it asks first."""
+        from visitor.tui.screens.forms import ConfirmScreen, FormScreen
+
+        if isinstance(self.screen, ConfirmScreen):
+            return
+        if any(isinstance(screen, FormScreen) and screen.changed() for screen in self.screen_stack):
+            self.push_screen(ConfirmScreen("Quit and lose what you typed in the open form? (Drafts are saved.)"),
+                             lambda yes: yes and self.exit())
+            return
+        self.exit()
 
     async def action_focus_next(self) -> None:
         await self._focused_keys_handled()

@@ -15,7 +15,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 
 Command = tuple[str, str, Callable]
-UNLISTED = ("command_palette", "quit")  # the palette itself; Textual's own "Quit" command already quits
+UNLISTED = ("command_palette",)  # the palette itself
 
 
 def screen_bindings(screen) -> list[tuple[DOMNode, str, Binding]]:
@@ -29,7 +29,8 @@ def screen_bindings(screen) -> list[tuple[DOMNode, str, Binding]]:
     for node in (screen, app):
         for key, bindings in node._bindings.key_to_bindings.items():
             for binding in bindings:
-                if not binding.description or binding.action in UNLISTED:
+                # Textual's own generic keys (Focus Next, Copy selected text…) carry no id; reg44's all do
+                if not binding.description or binding.id is None or binding.action in UNLISTED:
                     continue
                 if (id(node), binding.action) in seen or app._check_action_state(binding.action, node) is not True:
                     continue

@@ -73,6 +73,9 @@ class ExportScreen(Screen):
                 yield Static(self._sent_text(), id="sent", markup=False)
         yield KeyLine()
 
+    def on_mount(self) -> None:
+        self.sub_title = f"{self.home.name} · {self.visit['date']} · export"
+
     def _state_text(self) -> str:
         store = self.app.store
         if self.visit["status"] == "draft":

@@ -74,6 +74,25 @@ class FormScreen(ModalScreen):
             # Docked to the dialog's foot: the message never scrolls out of view (nor takes a Tab stop).
             yield Static("", id="form-error", classes="error hidden", markup=False)
 
+    def scroll_to_center(self, widget, *args, **kw) -> None:
+        """Textual centres a newly focused field the form cannot show whole (as the form opens, before its first
+        layout, that is any field): the first field went to the middle of a form taller than the screen, its
+        label and the form's title above the view. Show the field with its label (the first with the title),
+        moving the form no more than that needs."""
+        dialog = self.query_one(".dialog", VerticalScroll)
+        if dialog not in widget.ancestors:
+            super().scroll_to_center(widget, *args, **kw)
+            return
+        first = self.query_one(f"#f-{self.specs[0].name}")
+        if widget is first or first in widget.ancestors:
+            dialog.scroll_home(animate=False, immediate=True)
+            return
+        siblings = list(widget.parent.children)
+        before = siblings[siblings.index(widget) - 1] if siblings.index(widget) else None
+        if isinstance(before, Label):
+            dialog.scroll_to_widget(before, animate=False, immediate=True)
+        dialog.scroll_to_widget(widget, animate=False, immediate=True)
+
     def values(self) -> dict:
         found = {}
         for spec in self.specs:
@@ -110,7 +129,20 @@ class FormScreen(ModalScreen):
             self.query_one(".dialog", VerticalScroll).scroll_to_widget(field, animate=False)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Escape closes the form; if something was typed or chosen in it, only after asking (one key must not
+        throw away a concern's note written after F2)."""
+        if not self.changed():
+            self.dismiss(None)
+            return
+        self.app.push_screen(ConfirmScreen("Close this form and lose what you typed in it?"),
+                             lambda yes: yes and self.dismiss(None))
+
+    def changed(self) -> bool:
+        """True when something was typed or chosen since the form opened (not saved until ctrl+s)."""
+        return self.is_mounted and self.values() != self._initial
+
+    def on_mount(self) -> None:
+        self._initial = self.values()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
@@ -36,14 +37,21 @@ class HelpScreen(ModalScreen):
         self.title_text = getattr(beneath, "help_title", beneath.__class__.__name__.replace("Screen", ""))
 
     def compose(self) -> ComposeResult:
-        lines = [f"[b]Keys — {self.title_text}[/b]", ""]
-        for key, description, tooltip in self.rows:
-            lines.append(f"[b]{key:>14}[/b]  {description}" + (f" — {tooltip}" if tooltip else ""))
-        lines += ["", "[b]In forms[/b]", ""]
-        lines += [f"[b]{key:>14}[/b]  {text}" for key, text in FIELD_KEYS]
-        lines += ["", "Press escape to close."]
+        # One row per key: the key in its own column, the description beside it, wrapping under itself (a long
+        # description's second line under the key column read as another key).
         with VerticalScroll(id="help-body", classes="dialog"):
-            yield Static("\n".join(lines), id="help-text")
+            yield Static(Text(f"Keys — {self.title_text}", style="bold"), classes="dialog-title")
+            for key, description, tooltip in self.rows:
+                yield self._row(key, description + (f" — {tooltip}" if tooltip else ""))
+            yield Static(Text("In forms", style="bold"), classes="help-heading")
+            for key, text in FIELD_KEYS:
+                yield self._row(key, text)
+            yield Static("Press escape to close.", classes="help-heading")
+
+    @staticmethod
+    def _row(key: str, text: str) -> Horizontal:
+        return Horizontal(Static(Text(key, style="bold"), classes="help-key"),
+                          Static(Text(text), classes="help-text"), classes="help-row")
 
 
 def key_label(key: str) -> str:

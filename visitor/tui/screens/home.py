@@ -53,7 +53,9 @@ class HomeScreen(Screen):
         # Long text columns get the width the terminal leaves and wrap, so nothing is cut off at 80 columns.
         spare = self.app.size.width - 4
         children = self.query_one("#children-table", DataTable)
-        for label, width in (("Code", None), ("Placing authority", max(14, min(30, spare - 62))),
+        authority = max(14, min(30, spare - 62))
+        # the column's name fits its width: "Placing authority" was cut to "Placing author" at 80 columns
+        for label, width in (("Code", None), ("Placing authority" if authority >= 17 else "Authority", authority),
                              ("Communication", 14), ("Advocate", 14), ("Miles", None), ("Admitted", None),
                              ("Left", None)):
             children.add_column(label, width=width)

@@ -78,7 +78,7 @@ class ProviderScreen(Screen):
 
     def reload(self) -> None:
         self.visit = self.app.store.visit(self.visit_id)
-        self.sub_title = self.visit_id
+        self.sub_title = f"{self.app.store.home(self.visit['home_id']).name} · {self.visit['date']} · provider"
         shared = (self.visit.get("shared") or {}).get("on")
         self.query_one("#provider-title", Static).update(
             f"Visit of {self.visit['date']} · {self.visit['status']}"
