@@ -324,3 +324,25 @@ def test_the_homes_own_local_authority_is_not_redacted_from_the_distribution_lis
     assert "Northshire (local authority, on request)" in bullets
     assert f"Northshire (local authority, on request) on {TODAY.day} {TODAY:%b %Y}" in bullets
     assert "Northshire County Council" not in everything(path) and "[redacted]" not in everything(path)
+
+
+def test_a_person_spoken_to_is_private_only_when_the_visitor_says_so(store, tmp_path):
+    """reg 44(2): people are interviewed in private only if they consent. A person added in the walkthrough
+    started as 'Privately: yes', so a report said a conversation was private that the visitor never said was."""
+    from visitor import editing
+
+    add_home(store)
+    add_child(store, "test-home", "AB")
+    visit = complete(store, store.start_visit("test-home", ago(3)))
+    checklist = store.checklist_for(visit)
+    n = editing.add_person(visit, "registered manager")
+    assert editing.current_value(visit, f"p:{n}:private") == ""
+    m = editing.add_person(visit)
+    assert editing.apply(visit, checklist, f"p:{m}:private", "no") is None
+    assert editing.current_value(visit, f"p:{m}:private") == "no"
+    store.save_draft(visit)
+    final = workflow.finalise(store, store.draft("test-home"))
+    [path] = export.export_visit(store, final["id"], "ofsted", out_dir=tmp_path)
+    table = next(t for t in docx.Document(path).tables if t.rows[0].cells[0].text == "Person (by role)")
+    privately = {r.cells[0].text: r.cells[1].text for r in table.rows[1:]}
+    assert privately["registered manager"] == "not recorded" and privately["care staff"] == "no", privately

@@ -101,7 +101,12 @@ def _apply(visit: dict, checklist: Checklist, key: str, raw: object) -> None:
         if part == "role":
             person["role"] = choice(raw, PEOPLE_ROLES, "role")
         elif part == "private":
-            person["private"] = raw in (True, "yes")
+            if _empty(raw):
+                person["private"] = None
+            elif isinstance(raw, bool):
+                person["private"] = raw
+            else:
+                person["private"] = choice(raw, ("yes", "no"), "privately") == "yes"
         else:
             person["notes"] = clean_text(raw, "notes")
     elif kind == "rec":
@@ -135,7 +140,9 @@ def add_recommendation(visit: dict) -> int:
 
 
 def add_person(visit: dict, role: str = "care staff") -> int:
-    visit["people"].append({"role": role, "private": True, "notes": ""})
+    # Whether they were seen in private is left for the visitor to say (reg 44(2): in private only with
+    # their consent); a default of "yes" would put a private conversation in the report that never was.
+    visit["people"].append({"role": role, "private": None, "notes": ""})
     return len(visit["people"]) - 1
 
 
@@ -181,8 +188,9 @@ def current_value(visit: dict, key: str) -> object:
         index, _, part = rest.partition(":")
         rows = visit["recommendations" if kind == "r" else "people"]
         value = rows[int(index)].get(part, "") if index.isdigit() and int(index) < len(rows) else ""
-        if kind == "p" and part == "private" and isinstance(value, bool):
-            return "yes" if value else "no"  # stored as true/false, shown (and typed) as yes/no
+        if kind == "p" and part == "private":
+            # stored as true/false (or not yet said), shown and typed as yes/no
+            return ("yes" if value else "no") if isinstance(value, bool) else ""
         return value
     if kind == "rec":
         record_key, _, part = rest.partition(":")

@@ -539,11 +539,15 @@ def _child_notes(w: Writer, data: ReportData, shown: list[Child], audience: Audi
             w.bullet(text, bold_prefix=prefix)
 
 
+def _privately(value: object) -> str:
+    return "yes" if value is True else "no" if value is False else "not recorded"
+
+
 def _people_records(w: Writer, data: ReportData) -> None:
     visit = data.visit
     w.heading("People spoken to and records examined")
     w.table(["Person (by role)", "Privately", "Notes"],
-            [[p["role"], "yes" if p.get("private") else "no", p.get("notes", "")] for p in visit.get("people", [])],
+            [[p["role"], _privately(p.get("private")), p.get("notes", "")] for p in visit.get("people", [])],
             [5, 2, 10])
     names = dict(RECORD_TYPES)
     rows = [[names.get(k, k), r.get("status", ""), r.get("period", ""), r.get("notes", "")]
