@@ -478,6 +478,24 @@ def test_domain_never_imports_textual():
     assert out.strip() == "[]"
 
 
+def test_start_up_to_the_dashboard_imports_no_trends_engine_and_no_word_writer(demo_store):
+    """The dashboard reads stored summaries: the engine (``visitor.analysis``, ``visitor.trends``) and
+    python-docx cost start-up time and are loaded only when trends or a report are asked for. (A helper the
+    dashboard borrowed from ``analysis.themes`` once pulled the whole engine into every start.)"""
+    root = demo_store.root
+    demo_store.close()
+    code = ("import asyncio, sys\nfrom pathlib import Path\nfrom visitor.tui.app import Reg44App\n"
+            f"app = Reg44App(Path({str(root)!r}))\n"
+            "async def main():\n"
+            "    async with app.run_test(size=(80, 24)) as pilot:\n"
+            "        await pilot.pause()\n"
+            "        assert app.screen.query_one('#homes').row_count == 3\n"
+            "asyncio.run(main())\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('visitor.analysis', 'visitor.trends', 'docx'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]", out
+
+
 async def test_hostile_input_in_forms_gets_messages_and_keeps_typing(one_home):
     app = Reg44App(one_home)
     async with app.run_test(size=SIZE) as pilot:

@@ -271,7 +271,6 @@ HOMES_THEMES_WIDTH = 24  # the dashboard's "+N" line, a little wider: the table 
 
 def cmd_homes(store, args) -> int:
     from visitor import workflow
-    from visitor.analysis.themes import short_list
 
     summaries = workflow.summaries(store)
     rows = []
@@ -279,10 +278,10 @@ def cmd_homes(store, args) -> int:
         s = summaries[home.id]
         rows.append({**home.to_dict(), "last_visit": s["last_visit"], "this_month": workflow.visit_due(s["last_visit"]),
                      "open_recommendations": s["open_recommendations"], "open_patterns": s["open_flags"],
-                     "themes": short_list(s.get("themes", [])),
+                     "themes": workflow.themes_line(s.get("themes", [])),
                      "draft": store.has_draft(home.id)})
         if not args.json:  # the table's cell: as many themes as fit, as on the dashboard
-            rows[-1]["themes_cell"] = short_list(s.get("themes", []), HOMES_THEMES_WIDTH)
+            rows[-1]["themes_cell"] = workflow.themes_line(s.get("themes", []), HOMES_THEMES_WIDTH)
     _emit(rows, args.json, [("id", "ID"), ("name", "Home"), ("urn", "URN"), ("last_visit", "Last visit"),
                             ("this_month", "This month"), ("open_recommendations", "Open recs"),
                             ("open_patterns", "Patterns"), ("themes_cell", "Themes")])

@@ -431,6 +431,25 @@ def recompute_summaries(store: Store) -> dict[str, int]:
     return result
 
 
+def themes_line(themes: list[dict], width: int | None = None) -> str:
+    """A summary's open themes, most severe first, as one line: 'restraint ▲ voice ▲ staffing' (▲ marks a
+    theme of high severity); within ``width``, as many as fit and a count of the rest: 'restraint ▲ voice ▲ +3'.
+    Here, beside the summaries it reads, rather than in ``analysis``, which is never imported at start-up."""
+    words = [t["short"] + (" ▲" if t["severity"] == "high" else "") for t in themes]
+    if width is None:
+        return " ".join(words)
+    shown: list[str] = []
+    for n, word in enumerate(words):
+        rest = len(words) - n - 1
+        candidate = " ".join(shown + [word] + ([f"+{rest}"] if rest else []))
+        if len(candidate) > width and not shown and len(tight := f"{word}+{rest}") <= width:
+            return tight  # the most severe theme is named even when its "+N" must sit close: 'restraint ▲+7'
+        if len(candidate) > width:
+            return " ".join(shown + [f"+{len(words) - n}"])
+        shown.append(word)
+    return " ".join(shown)
+
+
 def summaries(store: Store) -> dict[str, dict]:
     """The dashboard's figures for every home; computed once per change and cached in the index.
 

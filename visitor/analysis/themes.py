@@ -150,21 +150,3 @@ def group(flags: list[dict]) -> list[dict]:
                        "summary": summary, "flags": [m["key"] for m in members]})
     themes.sort(key=lambda t: (t["severity"] != HIGH, -len(t["flags"]), ORDER.get(t["id"], 99)))
     return themes
-
-
-def short_list(themes: list[dict], width: int | None = None) -> str:
-    """The open themes, most severe first, as one line: 'restraint ▲ voice ▲ staffing' (▲ marks a theme of high
-    severity); within ``width``, as many as fit and a count of the rest: 'restraint ▲ voice ▲ +3'."""
-    words = [t["short"] + (" ▲" if t["severity"] == HIGH else "") for t in themes]
-    if width is None:
-        return " ".join(words)
-    shown: list[str] = []
-    for n, word in enumerate(words):
-        rest = len(words) - n - 1
-        candidate = " ".join(shown + [word] + ([f"+{rest}"] if rest else []))
-        if len(candidate) > width and not shown and len(tight := f"{word}+{rest}") <= width:
-            return tight  # the most severe theme is named even when its "+N" must sit close: 'restraint ▲+7'
-        if len(candidate) > width:
-            return " ".join(shown + [f"+{len(words) - n}"])
-        shown.append(word)
-    return " ".join(shown)

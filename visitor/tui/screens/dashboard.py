@@ -13,7 +13,6 @@ from rich.text import Text
 from visitor.tui.widgets.key_line import KeyLine
 from visitor.tui.widgets.homes_table import Column, HomesTable
 from visitor import workflow
-from visitor.analysis.themes import short_list
 from visitor.model import ValidationError
 from visitor.storage import DataFileError
 
@@ -32,7 +31,7 @@ THEMES_WIDTH = next(c.width for c in COLUMNS if c.key == "themes")
 
 def themes_cell(themes: list[dict], width: int = THEMES_WIDTH) -> str:
     """The open themes, most severe first, as many as fit: 'restraint ▲ voice ▲ +3' (▲ = high severity)."""
-    return short_list(themes, width)
+    return workflow.themes_line(themes, width)
 
 
 class DashboardScreen(Screen):
