@@ -201,7 +201,8 @@ def run(data_dir: Path) -> int:
 
     try:
         app = Reg44App(data_dir)
-    except (DataFileError, ValidationError, OSError) as exc:  # (an unsafe name is a ValidationError)  # the folder cannot be opened at all: say why, in one line
+    except (DataFileError, ValidationError, OSError) as exc:  # the folder cannot be opened (an unsafe or nested
+        # name is a ValidationError): say why, in one line
         print(f"reg44: {exc}", file=sys.stderr)
         return BROKEN_DATA
     app.run()
