@@ -547,6 +547,13 @@ def standard_title(key: str) -> str:
     return "No quality standard given"
 
 
+def standard_and_reference(rec: dict) -> str:
+    """A recommendation's quality standard (as chosen or read from its reference) and the reference the visitor
+    wrote, as a report cell: 'Protection of children (reg 12); Reg 20'."""
+    standard = standard_of(rec)
+    return "; ".join(x for x in (standard_title(standard) if standard else "", rec.get("reference", "")) if x)
+
+
 _REQUIRED = ("id", "home_id", "name", "date", "code")  # fields a record cannot be read without
 _FIELDS: dict[type, tuple[frozenset[str], tuple[str, ...]]] = {}
 

@@ -25,7 +25,7 @@ from docx.text.paragraph import Paragraph
 from visitor import trends
 from visitor.analysis import themes
 from visitor.checklist import Checklist
-from visitor.model import RECORD_TYPES, Child, Home, standard_of, standard_title
+from visitor.model import RECORD_TYPES, Child, Home, standard_and_reference
 from visitor.report import chart, template
 from visitor.report.audience import Audience
 from visitor.completeness import concerns, requirements
@@ -578,9 +578,7 @@ def _recommendations(w: Writer, data: ReportData) -> None:
     # recommendation was considered within its timescale (reg 44(5)), as the next report shows them anyway.
     rows = []
     for n, rec in enumerate(recs, 1):
-        standard = standard_of(rec)
-        reference = "; ".join(x for x in (standard_title(standard) if standard else "", rec.get("reference", "")) if x)
-        rows.append([str(n), rec["text"], reference, rec.get("timescale", ""),
+        rows.append([str(n), rec["text"], standard_and_reference(rec), rec.get("timescale", ""),
                      response_text(visit.get("responses", {}).get(rec["id"]), rec)])
     w.table(["#", "Recommendation", "Quality standard / regulation", "Timescale", "Manager's response"], rows,
             [0.8, 5.4, 3, 2.6, 5.2])

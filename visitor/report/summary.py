@@ -17,7 +17,7 @@ from typing import Any
 
 from visitor import consideration, workflow
 from visitor.model import (QUALITY_STANDARDS, Child, Home, ValidationError, open_recommendations, parse_date,
-                           standard_of, standard_title)
+                           standard_and_reference, standard_of)
 from visitor.report.audience import Audience
 from visitor.report.export import template_setting, safe_part, sweep_temp_files
 from visitor.storage import atomic_write
@@ -163,11 +163,6 @@ def outstanding_from_before(data: SummaryData) -> list[dict]:
     """Recommendations made before the period and still open at its end (not rated met or no longer
     relevant): the tally counts only those made in the period, and a reg 45 review needs these too."""
     return [r for r in open_recommendations(data.all_visits) if r["visit_date"] <= data.period.start.isoformat()]
-
-
-def _standard(rec: dict) -> str:
-    standard = standard_of(rec)
-    return "; ".join(x for x in (standard_title(standard) if standard else "", rec.get("reference", "")) if x) or "—"
 
 
 def voice_rows(data: SummaryData) -> list[list[str]]:
@@ -317,7 +312,7 @@ def build_summary(data: SummaryData, audience: Audience) -> bytes:
     if carried:
         w.para(f"Made before the period and still outstanding at its end: {len(carried)}.", keep=True)
         w.table(["Made", "Recommendation", "Quality standard / regulation", "Latest rating", "Manager's response"],
-                [[_day(r["visit_date"]), r["text"], _standard(r),
+                [[_day(r["visit_date"]), r["text"], standard_and_reference(r) or "—",
                   (r["progress"] or {}).get("rating") or "not rated yet", response_text(r["provider_response"], r)]
                  for r in carried], [2.2, 5.2, 3.2, 2.2, 4.2])
 
