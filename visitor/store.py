@@ -883,27 +883,41 @@ class Store:
         Parsed once per store: a version's snapshot is written once and never changed, and this is called
         per visit row and on the walkthrough's refresh after each edit.
         """
-        key = (visit["checklist_id"], visit["checklist_version"])
+        found = self.checklist_version(visit["checklist_id"], visit["checklist_version"])
+        if found is None:
+            from visitor import checklist as checklists
+
+            checklists.load_shipped(visit["checklist_id"])  # no checklist of that name at all: says so
+            raise checklists.ChecklistError(
+                f"Visit {visit['id']} used {visit['checklist_id']} version {visit['checklist_version']}, "
+                f"which is not in {self.checklist_path(visit['checklist_id'], visit['checklist_version']).parent}."
+            )
+        return found
+
+    def checklist_version(self, checklist_id: str, version: int):
+        """This folder's snapshot of a checklist version (one being written in this transaction included), else
+        the shipped checklist when it is that version, else None; a snapshot that cannot be read raises."""
+        key = (checklist_id, version)
         if key not in self._checklists:
-            self._checklists[key] = self._load_checklist(visit)
+            found = self._load_checklist(checklist_id, version)
+            if found is None:
+                return None
+            self._checklists[key] = found
         return self._checklists[key]
 
-    def _load_checklist(self, visit: dict):
+    def _load_checklist(self, checklist_id: str, version: int):
         from visitor import checklist as checklists  # deferred: not needed to draw the dashboard
 
-        path = self.checklist_path(visit["checklist_id"], visit["checklist_version"])
+        path = self.checklist_path(checklist_id, version)
         pending = self._tx.raw.get(path) if self._tx is not None else None
         if pending is not None:
             return checklists.parse(json.loads(pending), str(path))
         if path.exists():
             return checklists.load_file(path)
-        shipped = checklists.load_shipped(visit["checklist_id"])
-        if shipped.version != visit["checklist_version"]:
-            raise checklists.ChecklistError(
-                f"Visit {visit['id']} used {visit['checklist_id']} version {visit['checklist_version']}, "
-                f"which is not in {path.parent}."
-            )
-        return shipped
+        if not any(shipped.stem == checklist_id for shipped in checklists.shipped_files()):
+            return None
+        shipped = checklists.load_shipped(checklist_id)
+        return shipped if shipped.version == version else None
 
     # -- broken files and restore -------------------------------------------------------------------
     def quick_check(self) -> list[DataFileError]:

@@ -268,26 +268,12 @@ def _take_checklist(store: Store, raw: dict) -> None:
 
     try:
         checklist = checklists.parse(raw, "the hub")
-        own = _own_checklist(store, checklist.id, checklist.version)
+        own = store.checklist_version(checklist.id, checklist.version)
     except checklists.ChecklistError as exc:
         raise ValidationError(str(exc)) from None
     if own is not None and own.raw != checklist.raw:
         raise ValidationError("the hub's copy differs from this reg44's own of that version, which is kept")
     store.snapshot_checklist(checklist)
-
-
-def _own_checklist(store: Store, checklist_id: str, version: int):
-    """This folder's snapshot of a checklist version, else the shipped one of that version, else None."""
-    from visitor import checklist as checklists
-
-    path = store.checklist_path(checklist_id, version)
-    if path.exists():
-        return checklists.load_file(path)
-    for shipped_path in checklists.shipped_files():
-        if shipped_path.stem == checklist_id:
-            shipped = checklists.load_file(shipped_path)
-            return shipped if shipped.version == version else None
-    return None
 
 
 def _check_flag(data: dict) -> None:
